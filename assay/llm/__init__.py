@@ -1,0 +1,1 @@
+"""OpenAI-compatible client, embedded vLLM server and model registry."""

@@ -1,0 +1,111 @@
+"""One validated ``Settings`` model, read from ``ASSAY_*`` env vars and an optional TOML file.
+
+Precedence: explicit keyword arguments > environment variables > TOML file (``ASSAY_CONFIG`` or
+``./assay.toml``) > defaults. Invalid values raise ``SettingsError`` with one clear line.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from assay.errors import SettingsError
+
+
+def default_home() -> Path:
+    """``$ASSAY_HOME`` or ``$XDG_CACHE_HOME/assay`` (``~/.cache/assay``): venv, converted models, state."""
+    cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(cache) / "assay"
+
+
+def _toml_path() -> Path:
+    return Path(os.environ.get("ASSAY_CONFIG", "assay.toml"))
+
+
+class Settings(BaseSettings):
+    """Everything configurable. Field ``x`` is env var ``ASSAY_X``."""
+
+    model_config = SettingsConfigDict(env_prefix="ASSAY_", extra="ignore", validate_default=True)
+
+    home: Path = Field(default_factory=default_home)
+    # Endpoints. When base_url is unset, assay uses the servers that `assay up` started.
+    base_url: str | None = None  # one URL or a comma-separated list of replicas (round robin)
+    model: str = "smollm2"
+    api_key: SecretStr | None = None
+    judge_url: str | None = None  # a /classify (yes/no reward) server; unset: judge from generator logprobs
+    judge_model: str = "smollm2-judge"
+    embed_url: str | None = None
+    embed_model: str = "minilm"
+    # Client behaviour.
+    timeout_s: float = Field(default=120.0, gt=0)
+    connect_timeout_s: float = Field(default=5.0, gt=0)
+    max_concurrency: int = Field(default=64, ge=1)
+    max_attempts: int = Field(default=4, ge=1, le=20)
+    # Adaptive graph.
+    samples: int = Field(default=4, ge=1, le=64)
+    max_tokens: int = Field(default=384, ge=1)
+    temperature: float = Field(default=0.7, ge=0, le=2)
+    temperature_step: float = Field(default=0.15, ge=0, le=1)
+    tau_agreement: float = Field(default=0.75, ge=0, le=1)
+    tau_reward: float = Field(default=0.6, ge=0, le=1)
+    tau_confident: float = Field(default=0.8, ge=0, le=1)
+    patience: int = Field(default=1, ge=1)
+    max_rounds: int = Field(default=3, ge=0, le=50)
+    # Budgets (per run).
+    budget_calls: int = Field(default=40, ge=1)
+    budget_tokens: int = Field(default=20_000, ge=1)
+    budget_seconds: float = Field(default=300.0, gt=0)
+    # Runtime.
+    checkpoint_path: Path | None = None  # default: <home>/checkpoints.sqlite
+    sandbox_allow_weak: bool = False  # allow running code without namespaces (explicit opt-in)
+
+    @field_validator("base_url", "judge_url", "embed_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        for url in value.split(","):
+            if not url.strip().startswith(("http://", "https://")):
+                raise ValueError(f"{url.strip()!r} is not an http(s) URL")
+        return value.strip()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml = TomlConfigSettingsSource(settings_cls, toml_file=_toml_path())
+        return (init_settings, env_settings, toml)
+
+    @property
+    def base_urls(self) -> list[str]:
+        return [u.strip().rstrip("/") for u in self.base_url.split(",")] if self.base_url else []
+
+    @property
+    def checkpoints(self) -> Path:
+        return self.checkpoint_path or self.home / "checkpoints.sqlite"
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build ``Settings``, turning validation errors into one readable ``SettingsError`` line."""
+    try:
+        return Settings(**{k: v for k, v in overrides.items() if v is not None})
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(p) for p in first["loc"]) or "settings"
+        raise SettingsError(f"invalid setting {field} (ASSAY_{field.upper()}): {first['msg']}") from None
+    except Exception as exc:  # a malformed TOML file
+        raise SettingsError(f"cannot read settings: {exc}".splitlines()[0]) from None
