@@ -1,0 +1,50 @@
+"""The ``assay`` command. Sub-commands register themselves; user mistakes become one stderr line."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from assay.errors import AssayError
+
+app = typer.Typer(
+    name="assay",
+    help="Multi-agent LLM graphs routed on measured signals, on a local vLLM server.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _register() -> None:
+    from assay.cli import run_cmd, server_cmds
+
+    server_cmds.register(app)
+    run_cmd.register(app)
+
+
+def main() -> None:
+    """Entry point: run the Typer app; AssayError and Ctrl-C become one clear line and an exit code."""
+    _register()
+    try:
+        app(standalone_mode=False)
+    except AssayError as exc:
+        print(f"assay: error: {exc}", file=sys.stderr)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        print("assay: interrupted", file=sys.stderr)
+        sys.exit(130)
+    except (typer.Exit, SystemExit) as exc:
+        code = exc.exit_code if isinstance(exc, typer.Exit) else exc.code
+        sys.exit(code if isinstance(code, int) else 1)
+    except Exception as exc:  # click usage errors and the like
+        import click
+
+        if isinstance(exc, click.ClickException):
+            print(f"assay: error: {exc.format_message()}", file=sys.stderr)
+            sys.exit(exc.exit_code)
+        if isinstance(exc, click.exceptions.Abort):
+            print("assay: aborted", file=sys.stderr)
+            sys.exit(1)
+        raise
