@@ -59,3 +59,7 @@ class SandboxError(AssayError):
 
 class CheckpointError(AssayError):
     """A checkpoint file is unreadable or corrupted."""
+
+
+class SearchError(AssayError):
+    """A retriever cannot search: missing corpus package, unreadable documents folder, failing search API."""
