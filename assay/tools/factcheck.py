@@ -117,9 +117,11 @@ def extract_claims(text: str, *, max_claims: int = 5) -> list[str]:
     return [claims[i] for i in sorted(keep)]
 
 
-def overlap(claim_terms: set[str], sentence: str) -> float:
-    """Share of the claim's terms that occur in ``sentence``."""
-    return len(claim_terms & set(tokenize(sentence))) / len(claim_terms) if claim_terms else 0.0
+def overlap(claim_terms: set[str], sentence: str, title: str = "") -> float:
+    """Share of the claim's terms in ``sentence``; the passage title counts too, because an encyclopedia
+    sentence often names its subject only as "It" ("It was completed in 1889")."""
+    found = set(tokenize(f"{title} {sentence}"))
+    return len(claim_terms & found) / len(claim_terms) if claim_terms else 0.0
 
 
 def best_quote(claim: str, passages: Sequence[Passage]) -> tuple[Passage | None, str, float]:
@@ -128,7 +130,7 @@ def best_quote(claim: str, passages: Sequence[Passage]) -> tuple[Passage | None,
     best: tuple[Passage | None, str, float] = (None, "", 0.0)
     for passage in passages:
         for sentence in split_sentences(passage.text):
-            score = overlap(terms, sentence)
+            score = overlap(terms, sentence, passage.title)
             if score > best[2]:
                 best = (passage, sentence, score)
     return best
