@@ -1,26 +1,42 @@
-"""Async client for any OpenAI-compatible server (vLLM first).  API CONTRACT STUB: being implemented.
+"""Async client for any OpenAI-compatible server (vLLM first).
 
-Signatures below are the contract other modules code against; do not change them without telling everyone.
+One client is shared by all runs of a process: one bounded connection pool, one concurrency limit, retries
+for transient failures only, and usage accounting both for the client's lifetime and per run (``track``).
+The hot path stays thin (the first attempt bypasses tenacity; replies are parsed with ``model_construct``)
+because a graph makes many small calls and vLLM is only fast when many of them are in flight.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator, Sequence
+import asyncio
+import time
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from contextvars import ContextVar
+from typing import Any, TypeVar
 
 import httpx
 
-from assay.llm.types import Completion, Message, PromptScore, StreamChunk, Usage
+from assay.errors import LLMError
+from assay.llm import _parse
+from assay.llm._failures import decode_json, http_failure, malformed, transport_failure, unreachable
+from assay.llm._request import MessageLike, message_dicts, normalise_base_urls, sampling_body
+from assay.llm._retry import Retryable, call_with_retries
+from assay.llm._sse import sse_objects
+from assay.llm.types import Completion, PromptScore, StreamChunk, Usage
 
-MessageLike = Message | dict[str, str]
+__all__ = ["LLMClient", "MessageLike"]
+
+T = TypeVar("T")
+_CONNECT_ERRORS = (httpx.ConnectError, httpx.ConnectTimeout)
 
 
 class LLMClient:
     """One client shared by all runs: bounded pool, concurrency limit, retries, usage accounting.
 
-    ``base_urls`` are replicas of the same model, used round robin. ``transport`` lets tests plug in
-    ``httpx.MockTransport`` (see ``assay.testing.FakeLLM``).
+    ``base_urls`` are replicas of the same model, used round robin (a replica that refuses the connection is
+    skipped at once). They may end in ``/v1`` or not. ``transport`` lets tests plug in ``httpx.MockTransport``
+    (see ``assay.testing.FakeLLM``).
     """
 
     def __init__(
@@ -35,7 +51,23 @@ class LLMClient:
         max_attempts: int = 4,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
-        raise NotImplementedError
+        self.base_urls = normalise_base_urls(base_urls)
+        self.model = model
+        self.max_attempts = max(1, max_attempts)
+        self._connect_timeout_s = connect_timeout_s
+        headers = {"Authorization": f"Bearer {api_key}"} if api_key else None
+        self._http = httpx.AsyncClient(
+            transport=transport,
+            headers=headers,
+            timeout=httpx.Timeout(timeout_s, connect=connect_timeout_s),
+            limits=httpx.Limits(max_connections=max_concurrency, max_keepalive_connections=max_concurrency),
+        )
+        self._slots = asyncio.Semaphore(max_concurrency)
+        self._next = 0
+        self._total = Usage()
+        self._tracks: ContextVar[tuple[Usage, ...]] = ContextVar(f"assay_llm_tracks_{id(self)}", default=())
+
+    # -- generation -------------------------------------------------------------------------------------------
 
     async def chat(
         self,
@@ -54,47 +86,201 @@ class LLMClient:
         model: str | None = None,
         extra: dict[str, Any] | None = None,
     ) -> Completion:
-        """POST /v1/chat/completions. ``structured_outputs`` is vLLM's extra field: {"choice"|"regex"|"json"|"grammar": ...}."""
-        raise NotImplementedError
+        """POST /v1/chat/completions.
+
+        ``structured_outputs`` is vLLM's extra body field: {"choice"|"regex"|"json"|"grammar": ...}.
+        """
+        body = sampling_body(
+            chat=True, model=model or self.model, n=n, temperature=temperature, top_p=top_p,
+            max_tokens=max_tokens, seed=seed, stop=stop, logprobs=logprobs, top_logprobs=top_logprobs,
+            response_format=response_format, structured_outputs=structured_outputs, extra=extra,
+        )  # fmt: skip
+        body["messages"] = message_dicts(messages)
+        return await self._generate("/v1/chat/completions", body, chat=True)
 
     async def complete(self, prompt: str, **kwargs: Any) -> Completion:
         """POST /v1/completions; same keyword arguments as ``chat``."""
-        raise NotImplementedError
+        body = sampling_body(chat=False, **{**kwargs, "model": kwargs.get("model") or self.model})
+        body["prompt"] = prompt
+        return await self._generate("/v1/completions", body, chat=False)
+
+    async def _generate(self, path: str, body: dict[str, Any], *, chat: bool) -> Completion:
+        start = time.perf_counter()
+        data, url = await self._call("POST", path, body)
+        try:
+            usage = _parse.parse_usage(data)
+            result = _parse.parse_completion(data, chat=chat, usage=usage, latency_s=time.perf_counter() - start)
+        except _parse.SHAPE_ERRORS as exc:
+            raise malformed(url, path, f"unexpected shape ({type(exc).__name__}: {exc})") from None
+        self._account(usage)
+        return result
 
     async def score(self, text: str, *, top_logprobs: int = 0, model: str | None = None) -> PromptScore:
-        """Logprobs of ``text`` itself (completions with echo=True, max_tokens=0, logprobs)."""
-        raise NotImplementedError
+        """Logprobs of ``text`` itself (completions with echo=True, max_tokens=0, logprobs).
 
-    def stream_chat(self, messages: Sequence[MessageLike], **kwargs: Any) -> AsyncIterator[StreamChunk]:
-        """Streamed chat (SSE) with ``stream_options.include_usage``; the last chunk carries usage."""
-        raise NotImplementedError
+        The first token has no logprob (nothing precedes it) and is left out.
+        """
+        body = {
+            "model": model or self.model,
+            "prompt": text,
+            "max_tokens": 0,
+            "echo": True,
+            "logprobs": max(top_logprobs, 1),
+        }
+        data, url = await self._call("POST", "/v1/completions", body)
+        usage = self._parsed(url, "/v1/completions", _parse.parse_usage, data)
+        result = self._parsed(
+            url, "/v1/completions", lambda d: _parse.parse_score(d, usage=usage, keep_top=top_logprobs > 0), data
+        )
+        self._account(usage)
+        return result
+
+    async def stream_chat(self, messages: Sequence[MessageLike], **kwargs: Any) -> AsyncIterator[StreamChunk]:
+        """Streamed chat (SSE) with ``stream_options.include_usage``; the last chunk carries usage.
+
+        Failures before the first byte are retried like any call; once tokens flow, an error ends the stream.
+        """
+        body = sampling_body(chat=True, **{**kwargs, "model": kwargs.get("model") or self.model})
+        body.update(messages=message_dicts(messages), stream=True, stream_options={"include_usage": True})
+        path = "/v1/chat/completions"
+        async with self._slots:
+            response, url = await call_with_retries(
+                lambda: self._send("POST", path, body, stream=True), self.max_attempts
+            )
+            accounted = False
+            try:
+                async for event in self._stream_events(response, url, path):
+                    for chunk in self._parsed(url, path, _parse.parse_stream_event, event):
+                        if chunk.usage is not None:
+                            self._account(chunk.usage)
+                            accounted = True
+                        yield chunk
+            finally:
+                await response.aclose()
+                if not accounted:
+                    self._account(Usage.model_construct(calls=1, prompt_tokens=0, completion_tokens=0))
+
+    async def _stream_events(self, response: httpx.Response, url: str, path: str) -> AsyncIterator[dict[str, Any]]:
+        """SSE objects with transport and JSON failures turned into typed errors (no retry mid-stream)."""
+        try:
+            async for event in sse_objects(response):
+                if "error" in event and not event.get("choices"):
+                    raise LLMError(f"the model server at {url} failed mid-stream: {event['error']}".splitlines()[0])
+                yield event
+        except httpx.TransportError as exc:
+            raise transport_failure(url, exc).error from None
+        except ValueError as exc:
+            raise malformed(url, path, exc) from None
+
+    # -- pooling and inspection -------------------------------------------------------------------------------
 
     async def classify(self, texts: Sequence[str], *, model: str | None = None) -> list[float]:
         """POST /classify on a pooling server started with the yes/no judge overrides; returns P(yes) each."""
-        raise NotImplementedError
+        body = {"model": model or self.model, "input": list(texts)}
+        return await self._pooling("/classify", body, _parse.parse_classify)
 
     async def embed(self, texts: Sequence[str], *, model: str | None = None) -> list[list[float]]:
         """POST /v1/embeddings."""
-        raise NotImplementedError
+        body = {"model": model or self.model, "input": list(texts)}
+        return await self._pooling("/v1/embeddings", body, _parse.parse_embeddings)
+
+    async def _pooling(self, path: str, body: dict[str, Any], parse: Callable[[dict[str, Any]], T]) -> T:
+        data, url = await self._call("POST", path, body)
+        result = self._parsed(url, path, parse, data)
+        self._account(_parse.parse_usage(data))
+        return result
 
     async def models(self) -> list[str]:
-        raise NotImplementedError
+        """Model names the (first reachable) server serves."""
+        data, url = await self._call("GET", "/v1/models", None)
+        return self._parsed(url, "/v1/models", _parse.parse_models, data)
 
     async def health(self) -> bool:
-        raise NotImplementedError
+        """True when every replica answers ``GET /health`` with 200. A probe: no retries, no exceptions."""
+        for root in self.base_urls:
+            try:
+                response = await self._http.get(root + "/health", timeout=self._connect_timeout_s)
+            except httpx.HTTPError:
+                return False
+            if response.status_code != 200:
+                return False
+        return True
+
+    # -- accounting -------------------------------------------------------------------------------------------
 
     @property
     def usage(self) -> Usage:
-        """Totals over the client's lifetime."""
-        raise NotImplementedError
+        """Totals over the client's lifetime (a snapshot)."""
+        return self._total.model_copy()
 
     @contextmanager
     def track(self) -> Iterator[Usage]:
-        """Per-run accounting: calls made inside the ``with`` block (same asyncio context) add to the yielded Usage."""
-        raise NotImplementedError
+        """Per-run accounting: calls made inside the ``with`` block (same asyncio context) add to the yielded Usage.
+
+        Tasks started inside the block inherit it; nested blocks all count; concurrent runs stay separate.
+        """
+        usage = Usage()
+        token = self._tracks.set((*self._tracks.get(), usage))
+        try:
+            yield usage
+        finally:
+            try:
+                self._tracks.reset(token)
+            except ValueError:  # exited in another context (e.g. an async generator closed elsewhere)
+                self._tracks.set(tuple(u for u in self._tracks.get() if u is not usage))
+
+    def _account(self, usage: Usage) -> None:
+        for acc in (self._total, *self._tracks.get()):
+            acc.calls += usage.calls
+            acc.prompt_tokens += usage.prompt_tokens
+            acc.completion_tokens += usage.completion_tokens
+
+    # -- transport --------------------------------------------------------------------------------------------
+
+    async def _call(self, method: str, path: str, body: dict[str, Any] | None) -> tuple[dict[str, Any], str]:
+        """One request with retries, under the concurrency limit: (JSON object, the URL that answered)."""
+
+        async def attempt() -> tuple[dict[str, Any], str]:
+            response, url = await self._send(method, path, body)
+            return decode_json(response, url, path), url
+
+        async with self._slots:
+            return await call_with_retries(attempt, self.max_attempts)
+
+    async def _send(
+        self, method: str, path: str, body: dict[str, Any] | None, *, stream: bool = False
+    ) -> tuple[httpx.Response, str]:
+        """One attempt: the next replica round robin, failing over to the others if the connection is refused."""
+        roots = self.base_urls
+        start = self._next
+        self._next = (start + 1) % len(roots)
+        for i in range(len(roots)):
+            root = roots[(start + i) % len(roots)]
+            request = self._http.build_request(method, root + path, json=body)
+            try:
+                response = await self._http.send(request, stream=stream)
+            except _CONNECT_ERRORS:
+                continue
+            except httpx.TransportError as exc:
+                raise transport_failure(root, exc) from None
+            if response.status_code >= 400:
+                if stream:
+                    await response.aread()
+                    await response.aclose()
+                failure = http_failure(response, root, body.get("model") if body else None)
+                raise failure
+            return response, root
+        raise Retryable(unreachable(roots))
+
+    @staticmethod
+    def _parsed(url: str, path: str, parse: Callable[[dict[str, Any]], T], data: dict[str, Any]) -> T:
+        try:
+            return parse(data)
+        except _parse.SHAPE_ERRORS as exc:
+            raise malformed(url, path, f"unexpected shape ({type(exc).__name__}: {exc})") from None
 
     async def aclose(self) -> None:
-        raise NotImplementedError
+        await self._http.aclose()
 
     async def __aenter__(self) -> LLMClient:
         return self
