@@ -1,0 +1,206 @@
+"""``run()``: one graph run with a checkpoint, resume, human review, streaming and budgets.
+
+Every run is checkpointed (SQLite by default) under a thread id, so a crash or Ctrl-C loses at most the
+node that was running: calling ``run`` again with the same ``thread_id`` resumes without re-running the
+finished nodes, and a finished thread just returns its final state. Many runs may share one ``RunContext``
+(one client with a bounded connection pool) and one checkpointer.
+"""
+
+from __future__ import annotations
+
+import inspect
+import sqlite3
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from langchain_core.runnables import RunnableConfig
+from langgraph.checkpoint.base import BaseCheckpointSaver
+from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
+from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
+from langgraph.types import Command
+from pydantic import ValidationError
+from pydantic_core import to_jsonable_python
+
+from assay.context import RunContext
+from assay.errors import CheckpointError, InputError
+from assay.graphs.registry import build_graph
+from assay.llm.types import Usage
+from assay.settings import Settings, load_settings
+from assay.state import Budget, Candidate, Evidence, Flips, Review, Route, RunState, Scores, Task, TokenStats
+
+HumanHook = Callable[[dict[str, Any]], bool | Awaitable[bool]]
+EventSink = Callable[[dict[str, Any]], None]
+Checkpointer = BaseCheckpointSaver[Any]
+_STATE_TYPES = (RunState, Task, Budget, Candidate, TokenStats, Scores, Evidence, Review, Route, Flips, Usage)
+
+
+def checkpoint_serde() -> JsonPlusSerializer:
+    """LangGraph's serializer with assay's state types allow-listed (nothing else is revived from disk)."""
+    return JsonPlusSerializer(allowed_msgpack_modules=list(_STATE_TYPES))
+
+
+def _check_readable(path: Path) -> None:
+    """Fail with one line, before LangGraph touches it, if ``path`` exists but is not a readable database."""
+    if not path.exists():
+        return
+    try:
+        with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as conn:
+            conn.execute("SELECT name FROM sqlite_master LIMIT 1").fetchall()
+    except sqlite3.DatabaseError as exc:
+        raise _corrupt(path, exc) from None
+
+
+def _corrupt(path: Path, exc: Exception) -> CheckpointError:
+    return CheckpointError(f"checkpoint file {path} is unreadable ({exc}); move it away or set ASSAY_CHECKPOINT_PATH")
+
+
+@asynccontextmanager
+async def open_checkpointer(path: Path) -> AsyncIterator[Checkpointer]:
+    """An ``AsyncSqliteSaver`` on ``path`` (parents created). Share one across concurrent runs.
+
+    For several worker processes or machines use ``langgraph-checkpoint-postgres`` instead (docs/graphs.md).
+    """
+    _check_readable(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    async with AsyncSqliteSaver.from_conn_string(str(path)) as saver:
+        saver.serde = checkpoint_serde()
+        yield saver
+
+
+def make_task(task: Task | str) -> Task:
+    """A ``Task`` from a bare question (kind guessed by ``detect_kind``); bad input is an ``InputError``."""
+    if isinstance(task, Task):
+        return task
+    if not task.strip():
+        raise InputError("the question is empty")
+    from assay.agents.kind import detect_kind
+
+    try:
+        return Task(question=task, kind=detect_kind(task))
+    except ValidationError as exc:
+        raise InputError(f"invalid task: {exc.errors()[0]['msg']}") from None
+
+
+def default_budget(settings: Settings) -> Budget:
+    return Budget(
+        max_calls=settings.budget_calls, max_tokens=settings.budget_tokens, max_seconds=settings.budget_seconds
+    )
+
+
+@asynccontextmanager
+async def default_context(settings: Settings, task: Task) -> AsyncIterator[RunContext]:
+    """Clients from the settings (closed afterwards) and, for QA tasks, the offline retriever."""
+    from assay.llm.models import make_clients
+
+    llm, judge, embedder = make_clients(settings)
+    retriever = None
+    if task.kind == "qa":
+        from assay.tools.search import default_retriever
+
+        retriever = default_retriever(settings)
+    try:
+        yield RunContext(settings=settings, llm=llm, judge=judge, embedder=embedder, retriever=retriever)
+    finally:
+        for client in (llm, judge, embedder):
+            if client is not None:
+                await client.aclose()
+
+
+def new_thread_id() -> str:
+    return uuid.uuid4().hex[:12]
+
+
+def _event(mode: str, chunk: Any) -> dict[str, Any]:
+    if mode == "custom":
+        return {"type": "node", **chunk} if isinstance(chunk, dict) else {"type": "node", "data": chunk}
+    node, update = next(iter(chunk.items())) if isinstance(chunk, dict) and chunk else ("", chunk)
+    return {"type": "update", "node": node, "update": to_jsonable_python(update, fallback=str)}
+
+
+async def _ask(human: HumanHook | None, payload: Any, thread_id: str) -> bool:
+    if human is None:
+        raise InputError(f"thread {thread_id} waits for human review; resume it with a human hook (--human)")
+    answer = human(payload if isinstance(payload, dict) else {"value": payload})
+    return bool(await answer) if inspect.isawaitable(answer) else bool(answer)
+
+
+async def _drive(app: Any, first: Any, config: RunnableConfig, ctx: RunContext, on_event: EventSink | None,
+                 human: HumanHook | None) -> None:  # fmt: skip
+    """Stream the graph to its end, answering human interrupts and resuming after each."""
+    inp, thread_id = first, config["configurable"]["thread_id"]
+    while True:
+        async for mode, chunk in app.astream(inp, config, context=ctx, stream_mode=["updates", "custom"]):
+            if on_event is not None:
+                on_event(_event(mode, chunk))
+        snap = await app.aget_state(config)
+        if not snap.interrupts:
+            return
+        inp = Command(resume={"approve": await _ask(human, snap.interrupts[0].value, thread_id)})
+
+
+async def _run_thread(graph: str, task: Task, budget: Budget, ctx: RunContext, saver: Checkpointer,
+                      thread_id: str, human: HumanHook | None, on_event: EventSink | None) -> RunState:  # fmt: skip
+    app = build_graph(graph, human=human is not None).compile(checkpointer=saver)
+    limit = 16 + 6 * (ctx.settings.max_rounds + 1)  # supersteps: a round is verify/review/refine/score/route
+    config: RunnableConfig = {"configurable": {"thread_id": thread_id}, "recursion_limit": limit}
+    snap = await app.aget_state(config)
+    if snap.values:
+        if snap.values["task"].question != task.question:
+            raise InputError(f"thread {thread_id} belongs to another question; pick a new --thread id")
+        if snap.interrupts and human is None:
+            raise InputError(f"thread {thread_id} waits for human review; resume it with a human hook (--human)")
+        if snap.next:
+            await _drive(app, None, config, ctx, on_event, human)
+    else:
+        await _drive(app, RunState(task=task, budget=budget), config, ctx, on_event, human)
+    return RunState.model_validate((await app.aget_state(config)).values)
+
+
+async def run(
+    task: Task | str,
+    *,
+    graph: str = "adaptive",
+    settings: Settings | None = None,
+    ctx: RunContext | None = None,
+    thread_id: str | None = None,
+    human: HumanHook | None = None,
+    on_event: EventSink | None = None,
+    budget: Budget | None = None,
+    checkpointer: Checkpointer | None = None,
+) -> RunState:
+    """Run ``graph`` on ``task`` and return the final ``RunState`` (resuming thread ``thread_id`` if it exists).
+
+    ``human`` is called with the pending decision when a refined answer would replace a solver answer and
+    returns approve (True) or reject. ``on_event`` receives node updates and start/end events as dicts.
+    ``checkpointer`` defaults to SQLite at ``settings.checkpoints``; pass one to share it between runs.
+    """
+    the_task = make_task(task)
+    settings = settings or (ctx.settings if ctx else load_settings())
+    the_budget = budget or default_budget(settings)
+    tid = thread_id or new_thread_id()
+    async with _maybe_context(ctx, settings, the_task) as context, _maybe_saver(checkpointer, settings) as saver:
+        try:
+            return await _run_thread(graph, the_task, the_budget, context, saver, tid, human, on_event)
+        except sqlite3.DatabaseError as exc:
+            raise _corrupt(settings.checkpoints, exc) from None
+
+
+@asynccontextmanager
+async def _maybe_context(ctx: RunContext | None, settings: Settings, task: Task) -> AsyncIterator[RunContext]:
+    if ctx is not None:
+        yield ctx
+        return
+    async with default_context(settings, task) as made:
+        yield made
+
+
+@asynccontextmanager
+async def _maybe_saver(saver: Checkpointer | None, settings: Settings) -> AsyncIterator[Checkpointer]:
+    if saver is not None:
+        yield saver
+        return
+    async with open_checkpointer(settings.checkpoints) as opened:
+        yield opened
