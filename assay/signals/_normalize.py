@@ -1,0 +1,99 @@
+"""Per-kind answer normalisation: two answers agree when their normal forms are equal.
+
+Agreement (self-consistency voting) and reference checks both need "the same answer" to survive surface
+differences: ``12``, ``12.0`` and ``$12`` are one math answer; ``The Eiffel Tower.`` and ``eiffel tower`` are
+one QA answer; two functions that differ only in comments and formatting are one code answer.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+import string
+from decimal import Decimal, InvalidOperation
+from fractions import Fraction
+
+from assay.state import TaskKind
+
+_NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?(?:/\d+)?|-?\.\d+")
+_ARTICLES = re.compile(r"\b(a|an|the)\b")
+_PUNCT = str.maketrans("", "", string.punctuation)
+
+
+def normalize_math(answer: str) -> str | None:
+    """The last number in the answer as a canonical decimal string (``"12.50"`` -> ``"12.5"``)."""
+    found = _NUMBER.findall(answer.replace("\u2212", "-"))
+    if not found:
+        return None
+    raw = found[-1].replace(",", "")
+    try:
+        value = Fraction(raw)
+    except (ValueError, ZeroDivisionError):
+        return None
+    if value.denominator == 1:
+        return str(value.numerator)
+    try:
+        return format(Decimal(value.numerator) / Decimal(value.denominator), "f").rstrip("0").rstrip(".")
+    except InvalidOperation:  # pragma: no cover - Fraction already validated the number
+        return None
+
+
+def normalize_qa(answer: str) -> str | None:
+    """SQuAD-style: lowercase, drop punctuation and articles, collapse whitespace."""
+    text = _ARTICLES.sub(" ", answer.lower().translate(_PUNCT))
+    text = " ".join(text.split())
+    return text or None
+
+
+def normalize_code(code: str) -> str | None:
+    """An AST dump (formatting, comments and docstrings do not matter); raw stripped text if it won't parse."""
+    try:
+        tree = ast.parse(code)
+    except (SyntaxError, ValueError):
+        stripped = "\n".join(line.rstrip() for line in code.strip().splitlines() if line.strip())
+        return stripped or None
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if isinstance(body, list) and body and _is_docstring(body[0]):
+            node.body = body[1:] or [ast.Pass()]  # type: ignore[attr-defined]
+    return ast.dump(tree, annotate_fields=False)
+
+
+def _is_docstring(stmt: ast.stmt) -> bool:
+    return isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant) and isinstance(stmt.value.value, str)
+
+
+def normalize_answer(answer: str | None, kind: TaskKind) -> str | None:
+    """Normal form of ``answer`` for ``kind``; None when there is no usable answer."""
+    if answer is None or not answer.strip():
+        return None
+    if kind == "math":
+        return normalize_math(answer)
+    if kind == "code":
+        return normalize_code(answer)
+    return normalize_qa(answer)
+
+
+def answers_match(answer: str | None, reference: str, kind: TaskKind) -> bool:
+    """True when ``answer`` equals ``reference`` after normalisation.
+
+    For QA a reference contained as a whole phrase in a short answer also matches ("Paris, France" vs
+    "Paris"), since small models rarely answer with the bare span.
+    """
+    mine, ref = normalize_answer(answer, kind), normalize_answer(reference, kind)
+    if mine is None or ref is None:
+        return False
+    if mine == ref:
+        return True
+    if kind == "math":
+        return _close(mine, ref)
+    if kind in ("qa", "open"):
+        return f" {ref} " in f" {mine} " and len(mine.split()) <= len(ref.split()) + 4
+    return False
+
+
+def _close(a: str, b: str) -> bool:
+    try:
+        return abs(float(a) - float(b)) <= 1e-6 * max(1.0, abs(float(b)))
+    except ValueError:
+        return False

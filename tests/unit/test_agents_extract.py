@@ -1,0 +1,55 @@
+"""Answer, code and confidence extraction, and the task-kind heuristic."""
+
+from __future__ import annotations
+
+import pytest
+
+from assay.agents._extract import extract_answer, extract_code, extract_confidence
+from assay.agents.kind import detect_kind
+
+
+def test_extract_code_prefers_python_fence() -> None:
+    text = "Here:\n```text\nnot code\n```\n```python\ndef f():\n    return 1\n```\nDone."
+    assert extract_code(text) == "def f():\n    return 1"
+
+
+def test_extract_code_unfenced_and_missing() -> None:
+    assert extract_code("Sure.\ndef g(x):\n    return x") == "def g(x):\n    return x"
+    assert extract_code("I cannot help with that.") is None
+    assert extract_code("```\nprint(1)\n") == "print(1)"  # unterminated fence
+
+
+def test_extract_math() -> None:
+    assert extract_answer("3 + 4 = 7\n7 * 2 = 14\nAnswer: 14\nConfidence: 90%", "math") == "14"
+    assert extract_answer("So we get $1,250 total. Confidence: 80%", "math") == "1,250"
+    assert extract_answer("The result is \\boxed{42}.", "math") == "42"
+    assert extract_answer("no digits", "math") is None
+
+
+def test_extract_qa_and_open() -> None:
+    assert extract_answer("Answer: Paris\nIt is the capital.\nConfidence: 70%", "qa") == "Paris"
+    assert extract_answer("Paris is the capital.\nMore text", "qa") == "Paris is the capital."
+    assert extract_answer("A poem.\nConfidence: 50%", "open") == "A poem."
+
+
+def test_extract_confidence() -> None:
+    assert extract_confidence("Answer: 3\nConfidence: 85%") == pytest.approx(0.85)
+    assert extract_confidence("confidence = 7.5 %") == pytest.approx(0.075)
+    assert extract_confidence("Confidence: 250%") is None
+    assert extract_confidence("no statement") is None
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("Write a Python function that reverses a string.", "code"),
+        ("def add(a, b):\n    \"\"\"Return a + b.\"\"\"\n", "code"),
+        ("Tom has 3 apples and buys 5 more. How many apples does he have?", "math"),
+        ("What is 17 * 23?", "math"),
+        ("Who wrote Pride and Prejudice?", "qa"),
+        ("What is the function of the liver?", "qa"),
+        ("Tell me a story about a dragon.", "open"),
+    ],
+)
+def test_detect_kind(question: str, kind: str) -> None:
+    assert detect_kind(question) == kind
