@@ -11,6 +11,7 @@ import pytest
 
 from assay.errors import SearchError
 from assay.llm.client import LLMClient
+from assay.testing import FakeLLM
 from assay.tools.factcheck import (
     best_quote,
     check_claims,
@@ -152,12 +153,18 @@ async def test_model_judge_runs_concurrently_with_structured_choice() -> None:
 
 
 async def test_model_failure_falls_back_to_word_overlap() -> None:
-    def handler(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(500, json={"error": {"message": "boom"}})
-
-    async with LLMClient(
-        "http://127.0.0.1:9", model="m", max_attempts=1, transport=httpx.MockTransport(handler)
-    ) as llm:
+    fake = FakeLLM().fail(500)
+    async with fake.client(max_attempts=1) as llm:
         checks = await check_claims(["The Eiffel Tower was completed in 1889."], ListRetriever(TOWER), llm)
+    assert fake.calls["/v1/chat/completions"] == 1
     assert checks[0].verdict == "supported"
     assert checks[0].quote.startswith("It was completed in 1889")
+
+
+async def test_free_text_reply_from_a_server_without_structured_output_is_parsed() -> None:
+    fake = FakeLLM(default="unknown").on("Claim: Paris is the capital of Germany.", texts="It is contradicted.")
+    async with fake.client() as llm:
+        checks = await check_claims(["Paris is the capital of Germany.", "Berlin lies on the Spree."],
+                                    ListRetriever(BERLIN), llm)  # fmt: skip
+    assert [c.verdict for c in checks] == ["contradicted", "unknown"]
+    assert all("Verdict (supported, contradicted or unknown)" in r.prompt for r in fake.requests)

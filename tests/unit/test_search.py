@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import importlib.metadata
 import importlib.util
-import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -13,8 +12,8 @@ import httpx
 import pytest
 
 from assay.errors import SearchError
-from assay.llm.client import LLMClient
 from assay.settings import Settings
+from assay.testing import FakeLLM
 from assay.tools import corpus
 from assay.tools.corpus import Document, WikiSource, chunk_words, open_index, tokenize, wiki_data_path
 from assay.tools.search import (
@@ -255,17 +254,9 @@ class ListRetriever:
         return self.passages[:k]
 
 
-def _embedder(vectors: dict[str, list[float]] | None, status: int = 200) -> LLMClient:
-    """An LLMClient whose /v1/embeddings maps each input text's first word to a fixed vector."""
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        texts = json.loads(request.content)["input"]
-        if vectors is None:
-            return httpx.Response(status, json={"error": {"message": "down"}})
-        data = [{"index": i, "embedding": vectors[t.split()[0].rstrip(":")]} for i, t in enumerate(texts)]
-        return httpx.Response(200, json={"data": data, "usage": {"prompt_tokens": 1, "total_tokens": 1}})
-
-    return LLMClient("http://127.0.0.1:9", model="minilm", max_attempts=1, transport=httpx.MockTransport(handler))
+def _embedder(vectors: dict[str, list[float]]) -> FakeLLM:
+    """Embeds each text as the vector of its first word (passages are embedded as "<title>: <text>")."""
+    return FakeLLM().on_embed(lambda text: vectors[text.split()[0].rstrip(":")])
 
 
 def _passages(*titles: str) -> list[Passage]:
@@ -275,15 +266,20 @@ def _passages(*titles: str) -> list[Passage]:
 async def test_dense_reranker_reorders_the_pool_by_cosine() -> None:
     vectors = {"query": [1.0, 0.0], "A": [0.0, 1.0], "B": [0.6, 0.8], "C": [1.0, 0.1]}
     base = ListRetriever(_passages("A", "B", "C"))
-    reranked = await DenseReranker(base, _embedder(vectors), pool=20).search("query text", k=2)
+    fake = _embedder(vectors)
+    async with fake.client(model="minilm") as embedder:
+        reranked = await DenseReranker(base, embedder, pool=20).search("query text", k=2)
     assert base.asked == [20]
+    assert fake.calls["/v1/embeddings"] == 1
     assert [p.id for p in reranked] == ["C", "B"]
     assert reranked[0].score == pytest.approx(cosine([1.0, 0.0], [1.0, 0.1]))
 
 
 async def test_dense_reranker_keeps_bm25_order_when_the_embedder_fails() -> None:
     base = ListRetriever(_passages("A", "B", "C"))
-    reranked = await DenseReranker(base, _embedder(None, status=500), pool=5).search("query", k=2)
+    fake = _embedder({}).fail(500)
+    async with fake.client(max_attempts=1) as embedder:
+        reranked = await DenseReranker(base, embedder, pool=5).search("query", k=2)
     assert [p.id for p in reranked] == ["A", "B"]
     assert [p.score for p in reranked] == [10.0, 9.0]
 
