@@ -1,0 +1,52 @@
+"""`assay status` and a second `assay up` against the real servers (the session fixture brought them up)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+
+import pytest
+
+from assay.settings import Settings
+
+pytestmark = pytest.mark.integration
+
+
+def assay(*args: str) -> subprocess.CompletedProcess[str]:
+    code = "from assay.cli.main import main; main()"
+    return subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=120)
+
+
+def test_status_json_lists_healthy_servers(live_settings: Settings) -> None:
+    done = assay("status", "--json")
+    assert done.returncode == 0, done.stderr
+    rows = json.loads(done.stdout)
+    assert rows and all(row["healthy"] for row in rows)
+    if live_settings.base_url:
+        assert all(row["pid"] is None for row in rows)
+    else:
+        assert {"smollm2", "smollm2-judge"} <= {row["name"] for row in rows}
+        assert all(row["pid"] > 0 and row["rss_mb"] > 100 for row in rows)
+
+
+def test_second_up_is_fast_and_starts_nothing(live_settings: Settings) -> None:
+    began = time.monotonic()
+    done = assay("up")
+    elapsed = time.monotonic() - began
+    assert done.returncode == 0, done.stderr
+    if live_settings.base_url:
+        assert "nothing started" in done.stdout
+    else:
+        assert "already running" in done.stdout and "(new)" not in done.stdout
+    assert elapsed < 20
+
+
+def test_status_of_unreachable_external_endpoint() -> None:
+    done = assay("status", "--json", "--base-url", "http://127.0.0.1:9")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == [
+        {"name": "external", "model": "smollm2", "base_url": "http://127.0.0.1:9", "pid": None, "healthy": False,
+         "rss_mb": None}
+    ]  # fmt: skip
