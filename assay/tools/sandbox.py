@@ -1,0 +1,275 @@
+"""Run untrusted, model-written Python in an isolated child process (see docs/sandbox.md).
+
+Every run gets a fresh work dir, a new network + pid namespace (no network at all, nothing outlives the run),
+hard rlimits (CPU, address space, processes, file size, open files), a wall-clock timeout that kills the whole
+tree, a scrubbed environment and capped output. Without namespaces it refuses (``SandboxError``) unless the
+caller opts in to the weak mode (``allow_weak=True``, from ``Settings.sandbox_allow_weak``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import shutil
+import signal
+import tempfile
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from assay.errors import InputError, SandboxError
+from assay.tools._isolation import available_isolation, can_drop_uid, python_argv, wrap
+from assay.tools._limits import BOOTSTRAP, MAIN_FILE, Limits, count_user_processes, sandbox_uid
+from assay.tools.types import ExecResult, Isolation
+
+__all__ = ["available_isolation", "run_python", "run_python_files", "run_python_sync"]
+
+DEFAULT_MAX_OUTPUT = 1 << 20
+_DRAIN_GRACE_S = 2.0
+_SIGNAL_REASONS = {signal.SIGXCPU: "cpu", signal.SIGXFSZ: "file size"}
+_ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8"}
+
+Files = Mapping[str, str | bytes]
+
+
+@dataclass
+class _Stream:
+    """One captured output stream, capped at ``limit`` bytes (a print loop cannot exhaust our memory)."""
+
+    limit: int
+    data: bytearray = field(default_factory=bytearray)
+    truncated: bool = False
+
+    async def drain(self, reader: asyncio.StreamReader, on_overflow: Callable[[], None]) -> None:
+        while chunk := await reader.read(65536):
+            room = self.limit - len(self.data)
+            self.data += chunk[: max(room, 0)]
+            if len(chunk) > room and not self.truncated:
+                self.truncated = True
+                on_overflow()
+
+    def text(self) -> str:
+        return self.data.decode("utf-8", errors="replace")
+
+
+class _Tree:
+    """The child's process group; killed as a whole (the namespace backends take the pid namespace along)."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.reason: str | None = None
+
+    def kill(self, reason: str | None = None) -> None:
+        if reason and self.reason is None:
+            self.reason = reason
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.pid, signal.SIGKILL)
+
+
+def _check_args(timeout_s: float, memory_mb: int, files: Files | None) -> None:
+    if not timeout_s > 0:
+        raise InputError(f"sandbox timeout must be positive, got {timeout_s}")
+    if memory_mb < 32:
+        raise InputError(f"sandbox memory limit must be at least 32 MB, got {memory_mb}")
+    for name in files or {}:
+        parts = name.split("/")
+        if not name or name.startswith("/") or ".." in parts or name == MAIN_FILE:
+            raise InputError(f"sandbox file name must be a relative path inside the work dir: {name!r}")
+
+
+def _resolve_isolation(allow_weak: bool, isolation: Isolation | None) -> Isolation:
+    chosen = isolation or available_isolation()
+    if chosen == "none" and not allow_weak:
+        raise SandboxError(
+            "no sandbox isolation available (install bubblewrap or enable unprivileged user namespaces); "
+            "set sandbox_allow_weak to run code without namespaces"
+        )
+    return chosen
+
+
+def _make_workdir(code: str, files: Files | None, uid: int) -> str:
+    """A fresh private dir holding main.py and the input files, owned by the sandbox uid."""
+    workdir = tempfile.mkdtemp(prefix="assay-sbx-")
+    payload: dict[str, str | bytes] = {**(files or {}), MAIN_FILE: code}
+    for name, content in payload.items():
+        path = os.path.join(workdir, name)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        data = content.encode("utf-8") if isinstance(content, str) else content
+        with open(path, "wb") as handle:
+            handle.write(data)
+    if uid:
+        for root, dirs, names in os.walk(workdir):
+            for entry in [root, *(os.path.join(root, n) for n in dirs + names)]:
+                os.chown(entry, uid, uid)
+    return workdir
+
+
+def _nproc(isolation: Isolation, uid: int) -> int:
+    """Namespaced runs count processes per user namespace; weak mode shares the user's own budget."""
+    base = Limits(cpu_s=1, memory_mb=32).nproc
+    if isolation != "none" or uid:
+        return base
+    return count_user_processes(os.geteuid()) + base
+
+
+def _killed_reason(code: int | None, stderr: str, tree: _Tree) -> str | None:
+    if tree.reason:
+        return tree.reason
+    if code is None or code >= 0:
+        return "memory" if code and "MemoryError" in stderr[-2000:] else None
+    sig = -code
+    return _SIGNAL_REASONS.get(signal.Signals(sig), f"signal {sig}") if sig in signal.valid_signals() else None
+
+
+def _normalize_exit(code: int | None, isolation: Isolation) -> int | None:
+    """bwrap/unshare report a signal death as 128+N; report it as -N like subprocess does."""
+    if code is not None and isolation != "none" and 128 < code < 128 + 65:
+        return 128 - code
+    return code
+
+
+async def _supervise(
+    argv: list[str], workdir: str, stdin: bytes | None, timeout_s: float, max_output: int
+) -> tuple[int | None, _Stream, _Stream, _Tree]:
+    """Start the child, enforce the wall clock and the output cap, and make sure its whole tree is gone."""
+    try:
+        proc = await _spawn(argv, workdir, stdin is not None)
+    except OSError as exc:
+        raise SandboxError(f"cannot start the sandbox: {exc}") from exc
+    tree = _Tree(proc.pid)
+    out, err = _Stream(max_output), _Stream(max_output)
+    assert proc.stdout is not None and proc.stderr is not None
+    drains = [
+        asyncio.create_task(out.drain(proc.stdout, lambda: tree.kill("output"))),
+        asyncio.create_task(err.drain(proc.stderr, lambda: tree.kill("output"))),
+    ]
+    feeder = asyncio.create_task(_feed(proc, stdin))
+    try:
+        await asyncio.wait_for(proc.wait(), timeout_s)
+    except TimeoutError:
+        tree.kill("timeout")
+    finally:
+        tree.kill()  # leftovers in the group (weak mode); the namespace backends are already gone
+        await proc.wait()
+        feeder.cancel()
+        _, pending = await asyncio.wait(drains, timeout=_DRAIN_GRACE_S)
+        for task in pending:  # weak mode: an escaped grandchild still holds the pipe
+            task.cancel()
+        if pending:
+            _close_transport(proc)
+    return proc.returncode, out, err, tree
+
+
+def _close_transport(proc: asyncio.subprocess.Process) -> None:
+    transport = getattr(proc, "_transport", None)  # asyncio has no public handle to the pipes' transport
+    if transport is not None:
+        transport.close()
+
+
+async def _spawn(argv: list[str], workdir: str, with_stdin: bool) -> asyncio.subprocess.Process:
+    return await asyncio.create_subprocess_exec(
+        *argv,
+        stdin=asyncio.subprocess.PIPE if with_stdin else asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env={**_ENV, "HOME": workdir, "TMPDIR": workdir},
+        cwd=workdir,
+        start_new_session=True,
+    )
+
+
+async def _feed(proc: asyncio.subprocess.Process, stdin: bytes | None) -> None:
+    if stdin is None or proc.stdin is None:
+        return
+    with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+        proc.stdin.write(stdin)
+        await proc.stdin.drain()
+        proc.stdin.close()
+
+
+async def run_python_files(
+    code: str,
+    *,
+    timeout_s: float = 10.0,
+    memory_mb: int = 512,
+    files: Files | None = None,
+    stdin: str | bytes | None = None,
+    allow_weak: bool = False,
+    collect: Sequence[str] = (),
+    max_output_bytes: int = DEFAULT_MAX_OUTPUT,
+    isolation: Isolation | None = None,
+) -> tuple[ExecResult, dict[str, bytes]]:
+    """Like ``run_python``, and also read back the work-dir files named in ``collect`` (capped in size)."""
+    _check_args(timeout_s, memory_mb, files)
+    chosen = _resolve_isolation(allow_weak, isolation)
+    uid = sandbox_uid() if can_drop_uid(chosen) else 0
+    limits = Limits(cpu_s=max(1, int(timeout_s) + 1), memory_mb=memory_mb, nproc=_nproc(chosen, uid))
+    workdir = _make_workdir(code, files, uid)
+    started = time.monotonic()
+    try:
+        command = python_argv(uid, ["-c", BOOTSTRAP, *limits.argv(uid)])
+        data = stdin.encode("utf-8") if isinstance(stdin, str) else stdin
+        code_, out, err, tree = await _supervise(
+            wrap(chosen, workdir, uid, command), workdir, data, timeout_s, max_output_bytes
+        )
+        collected = _read_back(workdir, collect, max_output_bytes)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    exit_code = _normalize_exit(code_, chosen)
+    reason = _killed_reason(exit_code, err.text(), tree)
+    result = ExecResult(
+        ok=exit_code == 0 and reason is None,
+        exit_code=exit_code,
+        stdout=out.text(),
+        stderr=err.text(),
+        timed_out=tree.reason == "timeout",
+        killed_reason=reason,
+        duration_s=time.monotonic() - started,
+        isolation=chosen,
+        truncated=out.truncated or err.truncated,
+    )
+    return result, collected
+
+
+def _read_back(workdir: str, names: Sequence[str], limit: int) -> dict[str, bytes]:
+    found: dict[str, bytes] = {}
+    for name in names:
+        path = os.path.join(workdir, name)
+        try:  # O_NOFOLLOW: the program could have left a symlink to a host file
+            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        except OSError:
+            continue
+        with os.fdopen(fd, "rb") as handle:
+            found[name] = handle.read(limit)
+    return found
+
+
+async def run_python(
+    code: str,
+    *,
+    timeout_s: float = 10.0,
+    memory_mb: int = 512,
+    files: Files | None = None,
+    stdin: str | bytes | None = None,
+    allow_weak: bool = False,
+    max_output_bytes: int = DEFAULT_MAX_OUTPUT,
+    isolation: Isolation | None = None,
+) -> ExecResult:
+    """Run ``code`` as ``main.py`` in a fresh sandbox; ``isolation`` forces a backend (default: strongest)."""
+    result, _ = await run_python_files(
+        code,
+        timeout_s=timeout_s,
+        memory_mb=memory_mb,
+        files=files,
+        stdin=stdin,
+        allow_weak=allow_weak,
+        max_output_bytes=max_output_bytes,
+        isolation=isolation,
+    )
+    return result
+
+
+def run_python_sync(code: str, **kwargs: object) -> ExecResult:
+    """Blocking ``run_python`` for scripts and notebooks without a running event loop."""
+    return asyncio.run(run_python(code, **kwargs))  # type: ignore[arg-type]

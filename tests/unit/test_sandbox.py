@@ -1,0 +1,88 @@
+"""Functional behaviour of the sandbox: I/O, limits, errors, isolation reporting, weak-mode opt-in."""
+
+from __future__ import annotations
+
+import pytest
+
+from assay.errors import InputError, SandboxError
+from assay.tools import sandbox
+from assay.tools.sandbox import available_isolation, run_python, run_python_files, run_python_sync
+
+needs_ns = pytest.mark.skipif(available_isolation() == "none", reason="no namespace backend on this machine")
+
+
+@needs_ns
+async def test_stdout_files_stdin_and_isolation_reported() -> None:
+    code = "import sys\nprint(open('data/in.txt').read().upper(), sys.stdin.read())\n"
+    result = await run_python(code, files={"data/in.txt": "hello"}, stdin="from stdin")
+    assert result.ok
+    assert result.exit_code == 0
+    assert result.stdout == "HELLO from stdin\n"
+    assert result.isolation == available_isolation()
+
+
+@needs_ns
+async def test_exception_gives_nonzero_exit_and_stderr() -> None:
+    result = await run_python("raise ValueError('boom')")
+    assert not result.ok
+    assert result.exit_code == 1
+    assert "ValueError: boom" in result.stderr
+    assert result.killed_reason is None
+
+
+@needs_ns
+async def test_binary_output_is_decoded_with_replacement() -> None:
+    code = "import sys\nsys.stdout.buffer.write(bytes(range(256)))\nsys.stderr.buffer.write(b'\\xff\\xfe')\n"
+    result = await run_python(code)
+    assert result.ok
+    assert "\ufffd" in result.stdout
+    assert result.stderr == "\ufffd\ufffd"
+
+
+@needs_ns
+async def test_collect_reads_back_work_dir_files() -> None:
+    code = "import os\nopen('out.json', 'w').write('[1, 2]')\nos.symlink('/etc/passwd', 'link.txt')\n"
+    result, files = await run_python_files(code, collect=["out.json", "link.txt", "missing.txt"])
+    assert result.ok
+    assert files == {"out.json": b"[1, 2]"}
+
+
+@needs_ns
+async def test_file_size_limit() -> None:
+    result = await run_python("open('big', 'wb').write(b'x' * (100 << 20))")
+    assert not result.ok
+    assert result.killed_reason in {"file size", "memory"} or "File too large" in result.stderr
+
+
+@needs_ns
+def test_sync_wrapper() -> None:
+    assert run_python_sync("print(6 * 7)").stdout == "42\n"
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"timeout_s": 0}, "timeout"),
+        ({"memory_mb": 1}, "memory"),
+        ({"files": {"../x": "y"}}, "relative path"),
+        ({"files": {"/etc/x": "y"}}, "relative path"),
+    ],
+)
+async def test_bad_arguments_raise_input_error(kwargs: dict[str, object], message: str) -> None:
+    with pytest.raises(InputError, match=message):
+        await run_python("pass", **kwargs)  # type: ignore[arg-type]
+
+
+async def test_refuses_without_namespaces_unless_opted_in(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sandbox, "available_isolation", lambda: "none")
+    with pytest.raises(SandboxError, match="sandbox_allow_weak"):
+        await run_python("print(1)")
+    result = await run_python("print(1)", allow_weak=True)
+    assert result.isolation == "none"
+    assert result.stdout == "1\n"
+
+
+async def test_weak_mode_still_times_out() -> None:
+    result = await run_python("while True:\n    pass\n", timeout_s=0.5, isolation="none", allow_weak=True)
+    assert result.timed_out
+    assert result.isolation == "none"
