@@ -29,7 +29,7 @@ from assay.tools.types import Passage
 
 log = logging.getLogger(__name__)
 
-EMBED_CHARS = 1000  # MiniLM reads ~256 word pieces; longer text is truncated by the model anyway
+EMBED_WORDS = 100  # MiniLM is served with max_model_len 256 word pieces; a longer input fails the whole batch
 
 
 def _passage(doc: Document, score: float) -> Passage:
@@ -161,6 +161,11 @@ class HTTPSearchRetriever:
             raise SearchError(f"search API {host} did not answer with JSON") from None
 
 
+def _clip(text: str, words: int = EMBED_WORDS) -> str:
+    """The first ``words`` words, at most 6 characters each on average (long non-Latin runs split finely)."""
+    return " ".join(text.split()[:words])[: words * 6]
+
+
 def cosine(a: Sequence[float], b: Sequence[float]) -> float:
     norm = math.sqrt(sum(x * x for x in a)) * math.sqrt(sum(y * y for y in b))
     return sum(x * y for x, y in zip(a, b, strict=True)) / norm if norm else 0.0
@@ -181,7 +186,7 @@ class DenseReranker:
         candidates = await self.retriever.search(query, max(k, self.pool))
         if len(candidates) <= 1 or k <= 0:
             return candidates[: max(k, 0)]
-        texts = [query, *(f"{p.title}: {p.text}"[:EMBED_CHARS] for p in candidates)]
+        texts = [_clip(query), *(_clip(f"{p.title}: {p.text}") for p in candidates)]
         try:
             vectors = await self.embedder.embed(texts, model=self.model)
         except LLMError as exc:
