@@ -141,13 +141,14 @@ def _key_terms(claim: str) -> set[str]:
     return {term for word in _KEY_WORD.findall(claim) for term in tokenize(word)}
 
 
-def lexical_verdict(claim: str, passage: Passage | None, quote_overlap: float) -> ClaimVerdict:
-    """No-model fallback: "supported" when the best sentence shares enough of the claim's terms and the
-    quoted passage names all of its names and numbers, otherwise "unknown". Word overlap cannot see negation
-    or a wrong relation, so this never says "contradicted" and can call a reworded falsehood supported."""
+def lexical_verdict(claim: str, passage: Passage | None, quote: str, quote_overlap: float) -> ClaimVerdict:
+    """No-model fallback: "supported" when the quoted sentence shares enough of the claim's terms and it (with
+    its passage title) names all of the claim's names and numbers, else "unknown". Word overlap cannot see
+    negation, ordinals ("second-highest") or a wrong relation, so this never says "contradicted" and can call
+    a reworded falsehood supported (on hand-made pairs: 10/10 true and 5/10 false claims "supported")."""
     if passage is None or quote_overlap < LEXICAL_THRESHOLD:
         return "unknown"
-    present = set(tokenize(f"{passage.title} {passage.text}"))
+    present = set(tokenize(f"{passage.title} {quote}"))
     return "supported" if _key_terms(claim) <= present else "unknown"
 
 
@@ -212,7 +213,7 @@ async def check_claim(claim: str, retriever: Retriever, llm: LLMClient | None, *
     quoted, quote, score = best_quote(claim, passages)
     verdict = await judge_claim(llm, claim, passages) if llm is not None else None
     if verdict is None:
-        verdict = lexical_verdict(claim, quoted, score)
+        verdict = lexical_verdict(claim, quoted, quote, score)
     ids = [p.id for p in passages]
     if quoted is not None:  # the quoted passage first: it is the evidence a reviewer should read
         ids.insert(0, ids.pop(passages.index(quoted)))
