@@ -28,7 +28,9 @@ def main() -> None:
     """Entry point: run the Typer app; AssayError and Ctrl-C become one clear line and an exit code."""
     _register()
     try:
-        app(standalone_mode=False)
+        code = app(standalone_mode=False)  # typer returns Exit codes (Ctrl-C: 130) in this mode
+        if isinstance(code, int) and code:
+            sys.exit(code)
     except AssayError as exc:
         print(f"assay: error: {exc}", file=sys.stderr)
         sys.exit(exc.exit_code)
