@@ -23,9 +23,10 @@ PROGRAM_TIMEOUT_S = 5.0
 
 
 async def _run(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    """Call a tool off the event loop whether it is sync (subprocess) or async."""
-    result = await asyncio.to_thread(fn, *args, **kwargs)
-    return await result if inspect.isawaitable(result) else result
+    """Await an async tool; run a sync one in a thread so candidates are still checked concurrently."""
+    if inspect.iscoroutinefunction(fn):
+        return await fn(*args, **kwargs)
+    return await asyncio.to_thread(fn, *args, **kwargs)
 
 
 def program_for(task: Task, code: str) -> str:
@@ -92,9 +93,16 @@ def program_evidence(cand: Candidate, program: str | None, check: ProgramCheck |
     base = {"id": f"ev-{cand.id}-program", "candidate_id": cand.id, "tool": "program", "input": program or ""}
     if program is None or check is None:
         return Evidence(**base, outcome="no arithmetic found to re-run", details={"error": "no program"})
+    details = {"value": check.value, "claimed": cand.answer, "error": check.error, "stdout": check.stdout[:500]}
+    error = check.error or ""
+    if check.matches is None and error.startswith("AssertionError"):
+        # the program asserts every stated calculation: a failed assert is a wrong step, not a broken tool
+        outcome = f"a stated calculation is wrong: {error.removeprefix('AssertionError: ')}"
+        return Evidence(**base, outcome=outcome[:300], passed=False, details=details)
     verdict = {True: "matches", False: "does NOT match", None: "cannot be compared with"}[check.matches]
     outcome = f"re-running the arithmetic gives {check.value}, which {verdict} the claimed answer {cand.answer}"
-    details = {"value": check.value, "claimed": cand.answer, "error": check.error, "stdout": check.stdout[:500]}
+    if check.error:
+        outcome += f" ({check.error})"
     return Evidence(**base, outcome=outcome[:300], passed=check.matches, details=details)
 
 
