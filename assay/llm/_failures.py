@@ -58,19 +58,19 @@ def server_message(response: httpx.Response) -> str:
     return line[:_MAX_DETAIL]
 
 
-def http_failure(response: httpx.Response, url: str, model: str | None) -> LLMError | Retryable:
+def http_failure(response: httpx.Response, url: str, path: str, model: str | None) -> LLMError | Retryable:
     """Typed error for a status >= 400; transient statuses come back wrapped in ``Retryable``."""
     status = response.status_code
     message = server_message(response)
     if status in (408, 429) or (status >= 500 and status not in _NEVER_TRANSIENT_5XX):
-        error = LLMHTTPError(f"the model server at {url} answered HTTP {status}: {message}", status)
+        error = LLMHTTPError(f"the model server at {url} answered {path} with HTTP {status}: {message}", status)
         return Retryable(error, parse_retry_after(response.headers.get("retry-after")))
     lowered = message.lower()
     if status == 404 and "model" in lowered and "not exist" in lowered:
         return UnknownModel(
             f"the model server at {url} does not serve model {model!r} (list them with GET /v1/models)", status
         )
-    return LLMHTTPError(f"the model server at {url} rejected the request (HTTP {status}): {message}", status)
+    return LLMHTTPError(f"the model server at {url} rejected {path} (HTTP {status}): {message}", status)
 
 
 def malformed(url: str, path: str, detail: object) -> MalformedResponse:

@@ -107,12 +107,10 @@ class LLMClient:
     async def _generate(self, path: str, body: dict[str, Any], *, chat: bool) -> Completion:
         start = time.perf_counter()
         data, url = await self._call("POST", path, body)
-        try:
-            usage = _parse.parse_usage(data)
-            result = _parse.parse_completion(data, chat=chat, usage=usage, latency_s=time.perf_counter() - start)
-        except _parse.SHAPE_ERRORS as exc:
-            raise malformed(url, path, f"unexpected shape ({type(exc).__name__}: {exc})") from None
-        self._account(usage)
+        result = self._parsed(
+            url, path, lambda d: _parse.parse_completion(d, chat=chat, latency_s=time.perf_counter() - start), data
+        )
+        self._account(result.usage)
         return result
 
     async def score(self, text: str, *, top_logprobs: int = 0, model: str | None = None) -> PromptScore:
@@ -128,11 +126,8 @@ class LLMClient:
             "logprobs": max(top_logprobs, 1),
         }
         data, url = await self._call("POST", "/v1/completions", body)
-        usage = self._parsed(url, "/v1/completions", _parse.parse_usage, data)
-        result = self._parsed(
-            url, "/v1/completions", lambda d: _parse.parse_score(d, usage=usage, keep_top=top_logprobs > 0), data
-        )
-        self._account(usage)
+        result = self._parsed(url, "/v1/completions", lambda d: _parse.parse_score(d, keep_top=top_logprobs > 0), data)
+        self._account(result.usage)
         return result
 
     async def stream_chat(self, messages: Sequence[MessageLike], **kwargs: Any) -> AsyncIterator[StreamChunk]:
@@ -191,7 +186,7 @@ class LLMClient:
         return result
 
     async def models(self) -> list[str]:
-        """Model names the (first reachable) server serves."""
+        """Model names the server serves (GET /v1/models)."""
         data, url = await self._call("GET", "/v1/models", None)
         return self._parsed(url, "/v1/models", _parse.parse_models, data)
 
@@ -267,7 +262,7 @@ class LLMClient:
                 if stream:
                     await response.aread()
                     await response.aclose()
-                failure = http_failure(response, root, body.get("model") if body else None)
+                failure = http_failure(response, root, path, body.get("model") if body else None)
                 raise failure
             return response, root
         raise Retryable(unreachable(roots))

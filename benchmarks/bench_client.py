@@ -1,0 +1,278 @@
+"""Benchmark: what does LLMClient cost on top of raw httpx?
+
+(a) Per-request overhead against a canned local OpenAI-compatible server (uvicorn, own process), LLMClient.chat vs
+    a raw ``httpx.AsyncClient`` posting the identical JSON and parsing it; concurrency 1 and 32; runs interleaved and
+    repeated, medians reported. Target: ratio <= 1.1.
+(b) Aggregate generated tokens/s against a real vLLM server at 1, 8 and 32 in-flight requests (128-token
+    completions, temperature 0.8, ``ignore_eos``), LLMClient vs raw httpx under the same load. Target: ratio >= 0.95.
+
+    python benchmarks/bench_client.py [--base-url URL --model M] [--skip-real] [--requests 2000] [--repeats 5]
+
+Prints a table and writes benchmarks/results/client.json. Part (b) is skipped (exit 0) when no server answers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from assay.errors import AssayError
+from assay.llm.client import LLMClient
+
+RESULTS = Path(__file__).parent / "results" / "client.json"
+MESSAGES = [{"role": "user", "content": "Say hello."}]
+CANNED = {
+    "id": "chatcmpl-bench", "object": "chat.completion", "created": 0, "model": "bench",
+    "choices": [{"index": 0, "message": {"role": "assistant", "content": "Hello there, friend."},
+                 "logprobs": None, "finish_reason": "stop"}],
+    "usage": {"prompt_tokens": 9, "completion_tokens": 5, "total_tokens": 14},
+}  # fmt: skip
+Work = Callable[[], Awaitable[int]]
+
+
+# -- the canned server (runs in its own process so it does not share the client's GIL) -------------------------
+
+
+async def _canned_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    """A bare ASGI app: every POST gets the same chat completion, ``/health`` gets 200."""
+    if scope["type"] != "http":
+        return
+    more = True
+    while more:
+        more = (await receive()).get("more_body", False)
+    body = b"" if scope["path"] == "/health" else _CANNED_BYTES
+    await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"application/json")]})
+    await send({"type": "http.response.body", "body": body})
+
+
+_CANNED_BYTES = json.dumps(CANNED).encode()
+
+
+def _serve(port: int) -> None:
+    import uvicorn
+
+    uvicorn.run(_canned_app, host="127.0.0.1", port=port, log_level="warning", access_log=False, lifespan="off")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _start_server() -> tuple[subprocess.Popen[bytes], str]:
+    port = _free_port()
+    proc = subprocess.Popen([sys.executable, __file__, "--serve-canned", str(port)])
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(100):
+        try:
+            if httpx.get(url + "/health", timeout=0.5).status_code == 200:
+                return proc, url
+        except httpx.TransportError:
+            time.sleep(0.1)
+    proc.kill()
+    raise SystemExit("the canned benchmark server did not start")
+
+
+# -- load generation --------------------------------------------------------------------------------------------
+
+
+async def _drive(work: Work, total: int, concurrency: int) -> tuple[float, float, int]:
+    """Run ``total`` calls of ``work`` on ``concurrency`` workers.
+
+    Returns (wall seconds, this process's CPU seconds, sum of what the calls returned). CPU time is the robust
+    overhead measure on a shared machine: the server runs in another process and other load does not count.
+    """
+    per_worker = [total // concurrency + (1 if i < total % concurrency else 0) for i in range(concurrency)]
+
+    async def worker(count: int) -> int:
+        return sum([await work() for _ in range(count)])
+
+    start, cpu = time.perf_counter(), time.process_time()
+    counts = await asyncio.gather(*(worker(c) for c in per_worker))
+    return time.perf_counter() - start, time.process_time() - cpu, sum(counts)
+
+
+def _raw_work(http: httpx.AsyncClient, url: str, body: dict[str, Any], chat: bool) -> Work:
+    """The baseline: post the same JSON, check the status, parse the JSON, read the text and usage."""
+
+    async def call() -> int:
+        response = await http.post(url, json=body)
+        response.raise_for_status()
+        data = response.json()
+        choice = data["choices"][0]
+        _ = choice["message"]["content"] if chat else choice["text"]
+        return int(data["usage"]["completion_tokens"])
+
+    return call
+
+
+def _client_work(llm: LLMClient, *, chat: bool, prompt: str = "", **opts: Any) -> Work:
+    """The same call through LLMClient (which also parses usage, logprobs and choices into typed models)."""
+
+    async def call() -> int:
+        out = await (llm.chat(MESSAGES, **opts) if chat else llm.complete(prompt, **opts))
+        return out.usage.completion_tokens
+
+    return call
+
+
+def _raw_client(concurrency: int) -> httpx.AsyncClient:
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    return httpx.AsyncClient(limits=limits, timeout=httpx.Timeout(600.0, connect=5.0))
+
+
+async def overhead(url: str, total: int, repeats: int) -> list[dict[str, Any]]:
+    """Part (a): median µs per request, raw httpx vs LLMClient, runs interleaved to share the noise."""
+    rows = []
+    body = {"model": "bench", "max_tokens": 16, "temperature": 0.0, "messages": MESSAGES}
+    for concurrency in (1, 32):
+        llm = LLMClient(url + "/v1", model="bench", max_concurrency=concurrency, timeout_s=600.0)
+        async with llm, _raw_client(concurrency) as http:
+            raw = _raw_work(http, url + "/v1/chat/completions", body, chat=True)
+
+            ours = _client_work(llm, chat=True, max_tokens=16)
+            await _drive(raw, 200, concurrency)  # warm both pools
+            await _drive(ours, 200, concurrency)
+            runs: dict[str, list[tuple[float, float]]] = {"raw": [], "client": []}
+            for i in range(repeats):
+                order = [("raw", raw), ("client", ours)] if i % 2 == 0 else [("client", ours), ("raw", raw)]
+                for name, work in order:
+                    seconds, cpu, _ = await _drive(work, total, concurrency)
+                    runs[name].append((seconds / total * 1e6, cpu / total * 1e6))
+        rows.append(_overhead_row(concurrency, total, runs))
+    return rows
+
+
+def _overhead_row(concurrency: int, total: int, runs: dict[str, list[tuple[float, float]]]) -> dict[str, Any]:
+    """Medians of wall and CPU µs per request for both clients, and their ratios."""
+    row: dict[str, Any] = {"concurrency": concurrency, "requests": total, "repeats": len(runs["raw"])}
+    for name, samples in runs.items():
+        row[f"{name}_us"] = statistics.median(wall for wall, _ in samples)
+        row[f"{name}_cpu_us"] = statistics.median(cpu for _, cpu in samples)
+        row[f"{name}_runs_us"] = [round(wall, 1) for wall, _ in samples]
+    row["ratio"] = row["client_us"] / row["raw_us"]
+    row["cpu_ratio"] = row["client_cpu_us"] / row["raw_cpu_us"]
+    return row
+
+
+# -- part (b): the real server ----------------------------------------------------------------------------------
+
+
+def _endpoint(args: argparse.Namespace) -> tuple[str, str] | None:
+    """--base-url/--model, else ASSAY_BASE_URL, else the servers `assay up` recorded; None if nothing answers."""
+    if args.base_url:
+        base, model = args.base_url.split(",")[0], args.model or os.environ.get("ASSAY_MODEL", "smollm2")
+    else:
+        try:
+            from assay.llm.models import resolve_endpoint
+            from assay.settings import load_settings
+
+            found = resolve_endpoint(load_settings(), "generator")
+        except (AssayError, ImportError) as exc:
+            print(f"part (b) skipped: {exc}")
+            return None
+        if found is None:
+            return None
+        base, model = found.base_urls[0], args.model or found.model
+    base = base.rstrip("/").removesuffix("/v1")
+    try:
+        httpx.get(base + "/health", timeout=3.0).raise_for_status()
+    except httpx.HTTPError as exc:
+        print(f"part (b) skipped: no healthy server at {base} ({type(exc).__name__})")
+        return None
+    return base, model
+
+
+async def throughput(base: str, model: str, levels: list[int], rounds: int) -> list[dict[str, Any]]:
+    """Part (b): tokens/s at each in-flight level; each level runs ``rounds`` requests per worker per client."""
+    rows = []
+    prompt = "Write a long story about a lighthouse keeper and the sea."
+    opts: dict[str, Any] = {"max_tokens": 128, "temperature": 0.8, "extra": {"ignore_eos": True}}
+    body = {"model": model, "max_tokens": 128, "temperature": 0.8, "ignore_eos": True, "prompt": prompt}
+    for level in levels:
+        llm = LLMClient(base, model=model, max_concurrency=level, timeout_s=600.0)
+        async with llm, _raw_client(level) as http:
+            raw = _raw_work(http, base + "/v1/completions", body, chat=False)
+
+            ours = _client_work(llm, chat=False, prompt=prompt, **opts)
+            result: dict[str, float] = {}
+            for name, work in (("raw", raw), ("client", ours), ("raw2", raw), ("client2", ours))[: 2 * rounds]:
+                seconds, _, tokens = await _drive(work, level, level)
+                key = name.rstrip("2")
+                result[key] = result.get(key, 0.0) + tokens / seconds / rounds
+        rows.append({"in_flight": level, "raw_tok_s": result["raw"], "client_tok_s": result["client"],
+                     "ratio": result["client"] / result["raw"]})  # fmt: skip
+    return rows
+
+
+def _print_tables(part_a: list[dict[str, Any]], part_b: list[dict[str, Any]] | None) -> None:
+    print("\n(a) per request, canned local server (medians; wall time and client-process CPU time)")
+    head = ("concurrency", "raw µs", "client µs", "ratio", "raw cpu", "client cpu", "ratio")
+    print("  ".join(f"{h:>{w}}" for h, w in zip(head, (11, 8, 9, 6, 8, 10, 6), strict=True)))
+    for r in part_a:
+        print(f"{r['concurrency']:>11}  {r['raw_us']:>8.1f}  {r['client_us']:>9.1f}  {r['ratio']:>6.3f}  "
+              f"{r['raw_cpu_us']:>8.1f}  {r['client_cpu_us']:>10.1f}  {r['cpu_ratio']:>6.3f}")  # fmt: skip
+    if part_b:
+        print("\n(b) aggregate generated tokens/s, real server")
+        print(f"{'in flight':>9}  {'raw tok/s':>10}  {'LLMClient':>10}  {'ratio':>6}")
+        for row in part_b:
+            print(
+                f"{row['in_flight']:>9}  {row['raw_tok_s']:>10.1f}  {row['client_tok_s']:>10.1f}  {row['ratio']:>6.3f}"
+            )
+
+
+def _parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--base-url", help="real OpenAI-compatible server for part (b)")
+    parser.add_argument("--model", help="model name on that server")
+    parser.add_argument("--skip-real", action="store_true", help="only part (a)")
+    parser.add_argument("--requests", type=int, default=2000, help="requests per run in part (a)")
+    parser.add_argument("--repeats", type=int, default=5, help="interleaved runs per client in part (a)")
+    parser.add_argument("--levels", default="1,8,32", help="in-flight levels for part (b)")
+    parser.add_argument("--rounds", type=int, default=1, choices=(1, 2), help="runs per client per level in (b)")
+    parser.add_argument("--serve-canned", type=int, help=argparse.SUPPRESS)
+    return parser.parse_args()
+
+
+def main() -> None:
+    args = _parse_args()
+    if args.serve_canned:
+        return _serve(args.serve_canned)
+    proc, url = _start_server()
+    try:
+        part_a = asyncio.run(overhead(url, args.requests, args.repeats))
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+    part_b = None
+    endpoint = None if args.skip_real else _endpoint(args)
+    if endpoint:
+        levels = [int(x) for x in args.levels.split(",")]
+        part_b = asyncio.run(throughput(*endpoint, levels, args.rounds))
+    _print_tables(part_a, part_b)
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    record = {
+        "overhead": part_a,
+        "throughput": part_b,
+        "endpoint": endpoint,
+        "when": time.strftime("%FT%TZ", time.gmtime()),
+    }
+    RESULTS.write_text(json.dumps(record, indent=2) + "\n")
+    print(f"\nwritten: {RESULTS}")
+
+
+if __name__ == "__main__":
+    main()
