@@ -39,7 +39,7 @@ def count(fake: FakeLLM, prefix: str) -> int:
 
 @pytest.fixture
 async def wrong_solver(tmp_path: Path) -> AsyncIterator[tuple[FakeLLM, RunContext]]:
-    fake = generator(["3 + 2 = 5\nAnswer: 5\nConfidence: 90%", "3 + 3 = 6\nAnswer: 6\nConfidence: 40%"])
+    fake = generator(["2 + 2 = 5\nAnswer: 5\nConfidence: 90%", "2 + 2 = 6\nAnswer: 6\nConfidence: 40%"])
     async with fake.client() as llm, judge().client() as jc:
         yield fake, RunContext(settings=Settings(samples=4, checkpoint_path=tmp_path / "cp.sqlite"), llm=llm, judge=jc)
 
