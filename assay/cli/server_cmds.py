@@ -15,6 +15,8 @@ from assay.settings import load_settings
 
 _err = Console(stderr=True)
 _out = Console()
+if not _out.is_terminal:  # piped or captured: do not squeeze the table into 80 columns
+    _out.width = 120
 
 
 def _status_line(states: dict[str, str]) -> str:
@@ -44,16 +46,17 @@ def up(
     if result.external:
         _out.print(f"ASSAY_BASE_URL is set ({result.external}): using that endpoint, nothing started.")
         return
-    verb = "started" if result.started else "already running"
     for record in result.records:
-        fresh = " (new)" if record in result.started else ""
-        _out.print(f"{record.name}: {verb}{fresh} at {record.base_url} (model {record.model}, pid {record.pid})")
+        state = "started" if record in result.started else "already running"
+        _out.print(f"{record.name}: {state} at {record.base_url} (model {record.model}, pid {record.pid})")
     _out.print(f"ready in {result.seconds:.1f}s")
 
 
-def down() -> None:
+def down(
+    names: Annotated[list[str] | None, typer.Argument(help="Only these servers (default: all).")] = None,
+) -> None:
     """Stop the servers that `assay up` started (only those)."""
-    stopped = stop_servers(load_settings())
+    stopped = stop_servers(load_settings(), names or None)
     if not stopped:
         _out.print("no assay servers running")
     for record in stopped:

@@ -39,7 +39,7 @@ def test_second_up_is_fast_and_starts_nothing(live_settings: Settings) -> None:
     if live_settings.base_url:
         assert "nothing started" in done.stdout
     else:
-        assert "already running" in done.stdout and "(new)" not in done.stdout
+        assert "already running" in done.stdout and "started at" not in done.stdout
     assert elapsed < 20
 
 

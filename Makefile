@@ -1,0 +1,32 @@
+# Developer entry points. `make test` is what CI runs (through .ci/run).
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+QUESTION ?= What is 12 * 7? Answer with the number.
+
+.PHONY: setup demo test unit integration lint
+
+$(BIN)/assay: pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $@
+
+setup: $(BIN)/assay
+
+demo: setup
+	$(BIN)/assay up
+	$(BIN)/assay run "$(QUESTION)"
+
+# pytest exit code 5 means "no tests collected": not a failure here.
+unit: setup
+	$(BIN)/python -m pytest tests/unit || [ $$? -eq 5 ]
+
+integration: setup
+	$(BIN)/python -m pytest -m integration tests/integration || [ $$? -eq 5 ]
+
+test: unit integration
+
+lint: setup
+	$(BIN)/ruff check assay tests
+	$(BIN)/ruff format --check assay tests
+	$(BIN)/mypy assay
