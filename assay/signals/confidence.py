@@ -76,20 +76,25 @@ def agreement(
     return Signal(value=value, inputs={"key": mine, "votes": votes[mine] if mine else 0, "pool": len(pool)})
 
 
+# How much a PASSING check proves, per tool. A failure always counts 0. Re-running a solution's arithmetic
+# shows its steps are consistent, not that they answer the question ("3+4=7" passes), so it proves less
+# than unit tests or a claim supported by a retrieved passage.
+TOOL_STRENGTH: dict[str, float] = {"tests": 1.0, "factcheck": 1.0, "program": 0.6}
+
+
 def evidence_score(candidate_id: str, evidence: Sequence[Evidence]) -> Signal | None:
     """Mean outcome of this candidate's decided tool evidence (passed not None); None if there is none.
 
-    Test evidence that records ``passed``/``total`` counts gives partial credit (3 of 4 tests = 0.75).
+    Test evidence that records ``passed``/``total`` counts gives partial credit (3 of 4 tests = 0.75); a
+    passing check is worth its tool's ``TOOL_STRENGTH`` (unknown tools: 1.0).
     """
     values: list[float] = []
     for ev in evidence:
         if ev.candidate_id != candidate_id or ev.passed is None:
             continue
         passed, total = ev.details.get("passed"), ev.details.get("total")
-        if isinstance(passed, int) and isinstance(total, int) and total > 0:
-            values.append(passed / total)
-        else:
-            values.append(1.0 if ev.passed else 0.0)
+        share = passed / total if isinstance(passed, int) and isinstance(total, int) and total > 0 else float(ev.passed)
+        values.append(share * TOOL_STRENGTH.get(ev.tool, 1.0))
     if not values:
         return None
     return Signal(value=sum(values) / len(values), inputs={"n": len(values), "values": values})

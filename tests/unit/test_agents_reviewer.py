@@ -16,7 +16,10 @@ def make_ctx(tmp_path: Path, fake: FakeLLM) -> RunContext:
     return RunContext(settings=load_settings(home=tmp_path), llm=fake.client())
 
 
-def state(**extra: object) -> RunState:
+GOOD_REVIEWED = Review(id="r0-review-good", candidate_id="good", verdict="unsure", critique="checked")
+
+
+def state(reviews: tuple[Review, ...] = (GOOD_REVIEWED,)) -> RunState:
     cands = [
         Candidate(id="good", text="Answer: 12", answer="12", scores=Scores(agreement=0.5, reward=0.9, steps=[0.9])),
         Candidate(
@@ -32,7 +35,8 @@ def state(**extra: object) -> RunState:
             id="ev-bad", candidate_id="bad", tool="program", input="3*4", outcome="gives 12, not 14", passed=False
         ),
     ]
-    return RunState(task=Task(question="3 bags of 4?", kind="math"), candidates=cands, evidence=evidence, **extra)
+    task = Task(question="3 bags of 4?", kind="math")
+    return RunState(task=task, candidates=cands, evidence=evidence, reviews=list(reviews))
 
 
 def reply(**fields: object) -> str:
@@ -78,10 +82,17 @@ async def test_malformed_json_retries_then_falls_back_with_note(tmp_path: Path) 
     assert "fallback" in update["notes"][0]
 
 
+async def test_best_unreviewed_candidate_is_picked(tmp_path: Path) -> None:
+    fake = FakeLLM()
+    fake.on("Proposed solution", texts=[reply()])
+    (rev,) = (await review(state(reviews=()), make_ctx(tmp_path, fake)))["reviews"]
+    assert rev.candidate_id == "good"  # consistent arithmetic is not proof: the best candidate still gets a review
+
+
 async def test_nothing_to_review_when_every_candidate_is_confirmed_or_reviewed(tmp_path: Path) -> None:
     fake = FakeLLM()
     done = Review(id="r0", candidate_id="bad", verdict="unsure", critique="x")
-    update = await review(state(reviews=[done]), make_ctx(tmp_path, fake))
+    update = await review(state(reviews=(GOOD_REVIEWED, done)), make_ctx(tmp_path, fake))
     assert "reviews" not in update and fake.requests == []
 
 
