@@ -168,3 +168,12 @@ async def test_free_text_reply_from_a_server_without_structured_output_is_parsed
                                     ListRetriever(BERLIN), llm)  # fmt: skip
     assert [c.verdict for c in checks] == ["contradicted", "unknown"]
     assert all("Verdict (supported, contradicted or unknown)" in r.prompt for r in fake.requests)
+
+
+async def test_a_supported_verdict_needs_a_quote_naming_the_claims_entities() -> None:
+    fake = FakeLLM(default="supported")
+    async with fake.client() as llm:
+        checks = await check_claims(["Paris is the capital of Germany.", "Berlin is the capital of Germany."],
+                                    ListRetriever(BERLIN), llm)  # fmt: skip
+    assert fake.calls["/v1/chat/completions"] == 2
+    assert [c.verdict for c in checks] == ["unknown", "supported"]
