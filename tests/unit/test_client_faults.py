@@ -7,7 +7,7 @@ import asyncio
 import httpx
 import pytest
 
-from assay.errors import LLMHTTPError, LLMTimeout, MalformedResponse, ServerUnavailable, UnknownModel
+from assay.errors import LLMError, LLMHTTPError, LLMTimeout, MalformedResponse, ServerUnavailable, UnknownModel
 from assay.llm import _retry
 from assay.llm.client import LLMClient
 from assay.testing import FakeLLM
@@ -184,3 +184,34 @@ async def test_stream_error_status_is_typed(waits: list[float]) -> None:
     async with fake.client() as llm:
         with pytest.raises(LLMHTTPError, match="bad stream"):
             [c async for c in llm.stream_chat(USER)]
+
+
+async def test_dropped_connection_is_retried(waits: list[float]) -> None:
+    attempts = 0
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        nonlocal attempts
+        attempts += 1
+        if attempts == 1:
+            raise httpx.RemoteProtocolError("Server disconnected without sending a response.", request=request)
+        return httpx.Response(200, json={"data": [{"id": "m"}]})
+
+    async with LLMClient("http://127.0.0.1:9", model="m", transport=httpx.MockTransport(handler)) as llm:
+        assert await llm.models() == ["m"]
+    assert attempts == 2 and len(waits) == 1
+
+
+@pytest.mark.parametrize(
+    ("sse", "error", "match"),
+    [
+        (b'data: {"error": {"message": "engine died"}}\n\n', LLMError, "failed mid-stream"),
+        (b"data: [1, 2]\n\n", MalformedResponse, "not OpenAI-compatible"),
+        (b"data: {nope\n\n", MalformedResponse, "not OpenAI-compatible"),
+    ],
+)
+async def test_stream_failures_after_first_byte_are_typed(sse: bytes, error: type[Exception], match: str) -> None:
+    transport = httpx.MockTransport(lambda r: httpx.Response(200, content=sse))
+    async with LLMClient("http://127.0.0.1:9", model="m", transport=transport) as llm:
+        with pytest.raises(error, match=match):
+            [c async for c in llm.stream_chat(USER)]
+        assert llm.usage.calls == 1
