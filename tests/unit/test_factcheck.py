@@ -8,6 +8,8 @@ from typing import Any
 
 import httpx
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from assay.errors import SearchError
 from assay.llm.client import LLMClient
@@ -177,3 +179,10 @@ async def test_a_supported_verdict_needs_a_quote_naming_the_claims_entities() ->
                                     ListRetriever(BERLIN), llm)  # fmt: skip
     assert fake.calls["/v1/chat/completions"] == 2
     assert [c.verdict for c in checks] == ["unknown", "supported"]
+
+
+@given(st.text(max_size=400), st.integers(min_value=-2, max_value=8))
+def test_extract_claims_never_fails_and_respects_the_limit(text: str, limit: int) -> None:
+    claims = extract_claims(text, max_claims=limit)
+    assert len(claims) <= max(limit, 0)
+    assert all(c.strip() and not c.endswith("?") for c in claims)
