@@ -9,62 +9,26 @@ caller opts in to the weak mode (``allow_weak=True``, from ``Settings.sandbox_al
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import shutil
 import signal
 import tempfile
 import time
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
 
 from assay.errors import InputError, SandboxError
 from assay.tools._isolation import available_isolation, can_drop_uid, python_argv, wrap
 from assay.tools._limits import BOOTSTRAP, MAIN_FILE, Limits, count_user_processes, sandbox_uid
+from assay.tools._proc import supervise
 from assay.tools.types import ExecResult, Isolation
 
 __all__ = ["available_isolation", "run_python", "run_python_files", "run_python_sync"]
 
 DEFAULT_MAX_OUTPUT = 1 << 20
-_DRAIN_GRACE_S = 2.0
 _SIGNAL_REASONS = {signal.SIGXCPU: "cpu", signal.SIGXFSZ: "file size"}
 _ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8"}
 
 Files = Mapping[str, str | bytes]
-
-
-@dataclass
-class _Stream:
-    """One captured output stream, capped at ``limit`` bytes (a print loop cannot exhaust our memory)."""
-
-    limit: int
-    data: bytearray = field(default_factory=bytearray)
-    truncated: bool = False
-
-    async def drain(self, reader: asyncio.StreamReader, on_overflow: Callable[[], None]) -> None:
-        while chunk := await reader.read(65536):
-            room = self.limit - len(self.data)
-            self.data += chunk[: max(room, 0)]
-            if len(chunk) > room and not self.truncated:
-                self.truncated = True
-                on_overflow()
-
-    def text(self) -> str:
-        return self.data.decode("utf-8", errors="replace")
-
-
-class _Tree:
-    """The child's process group; killed as a whole (the namespace backends take the pid namespace along)."""
-
-    def __init__(self, pid: int) -> None:
-        self.pid = pid
-        self.reason: str | None = None
-
-    def kill(self, reason: str | None = None) -> None:
-        if reason and self.reason is None:
-            self.reason = reason
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(self.pid, signal.SIGKILL)
 
 
 def _check_args(timeout_s: float, memory_mb: int, files: Files | None) -> None:
@@ -113,9 +77,9 @@ def _nproc(isolation: Isolation, uid: int) -> int:
     return count_user_processes(os.geteuid()) + base
 
 
-def _killed_reason(code: int | None, stderr: str, tree: _Tree) -> str | None:
-    if tree.reason:
-        return tree.reason
+def _killed_reason(code: int | None, stderr: str, ours: str | None) -> str | None:
+    if ours:
+        return ours
     if code is None or code >= 0:
         return "memory" if code and "MemoryError" in stderr[-2000:] else None
     sig = -code
@@ -127,65 +91,6 @@ def _normalize_exit(code: int | None, isolation: Isolation) -> int | None:
     if code is not None and isolation != "none" and 128 < code < 128 + 65:
         return 128 - code
     return code
-
-
-async def _supervise(
-    argv: list[str], workdir: str, stdin: bytes | None, timeout_s: float, max_output: int
-) -> tuple[int | None, _Stream, _Stream, _Tree]:
-    """Start the child, enforce the wall clock and the output cap, and make sure its whole tree is gone."""
-    try:
-        proc = await _spawn(argv, workdir, stdin is not None)
-    except OSError as exc:
-        raise SandboxError(f"cannot start the sandbox: {exc}") from exc
-    tree = _Tree(proc.pid)
-    out, err = _Stream(max_output), _Stream(max_output)
-    assert proc.stdout is not None and proc.stderr is not None
-    drains = [
-        asyncio.create_task(out.drain(proc.stdout, lambda: tree.kill("output"))),
-        asyncio.create_task(err.drain(proc.stderr, lambda: tree.kill("output"))),
-    ]
-    feeder = asyncio.create_task(_feed(proc, stdin))
-    try:
-        await asyncio.wait_for(proc.wait(), timeout_s)
-    except TimeoutError:
-        tree.kill("timeout")
-    finally:
-        tree.kill()  # leftovers in the group (weak mode); the namespace backends are already gone
-        await proc.wait()
-        feeder.cancel()
-        _, pending = await asyncio.wait(drains, timeout=_DRAIN_GRACE_S)
-        for task in pending:  # weak mode: an escaped grandchild still holds the pipe
-            task.cancel()
-        if pending:
-            _close_transport(proc)
-    return proc.returncode, out, err, tree
-
-
-def _close_transport(proc: asyncio.subprocess.Process) -> None:
-    transport = getattr(proc, "_transport", None)  # asyncio has no public handle to the pipes' transport
-    if transport is not None:
-        transport.close()
-
-
-async def _spawn(argv: list[str], workdir: str, with_stdin: bool) -> asyncio.subprocess.Process:
-    return await asyncio.create_subprocess_exec(
-        *argv,
-        stdin=asyncio.subprocess.PIPE if with_stdin else asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        env={**_ENV, "HOME": workdir, "TMPDIR": workdir},
-        cwd=workdir,
-        start_new_session=True,
-    )
-
-
-async def _feed(proc: asyncio.subprocess.Process, stdin: bytes | None) -> None:
-    if stdin is None or proc.stdin is None:
-        return
-    with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-        proc.stdin.write(stdin)
-        await proc.stdin.drain()
-        proc.stdin.close()
 
 
 async def run_python_files(
@@ -210,20 +115,24 @@ async def run_python_files(
     try:
         command = python_argv(uid, ["-c", BOOTSTRAP, *limits.argv(uid)])
         data = stdin.encode("utf-8") if isinstance(stdin, str) else stdin
-        code_, out, err, tree = await _supervise(
-            wrap(chosen, workdir, uid, command), workdir, data, timeout_s, max_output_bytes
-        )
+        env = {**_ENV, "HOME": workdir, "TMPDIR": workdir}
+        argv = wrap(chosen, workdir, uid, command)
+        try:
+            done = await supervise(argv, workdir, env, data, timeout_s, max_output_bytes)
+        except OSError as exc:
+            raise SandboxError(f"cannot start the sandbox: {exc}") from exc
         collected = _read_back(workdir, collect, max_output_bytes)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
-    exit_code = _normalize_exit(code_, chosen)
-    reason = _killed_reason(exit_code, err.text(), tree)
+    exit_code = _normalize_exit(done.returncode, chosen)
+    out, err = done.stdout, done.stderr
+    reason = _killed_reason(exit_code, err.text(), done.reason)
     result = ExecResult(
         ok=exit_code == 0 and reason is None,
         exit_code=exit_code,
         stdout=out.text(),
         stderr=err.text(),
-        timed_out=tree.reason == "timeout",
+        timed_out=done.reason == "timeout",
         killed_reason=reason,
         duration_s=time.monotonic() - started,
         isolation=chosen,
