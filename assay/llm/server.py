@@ -141,18 +141,22 @@ def _stop(records: Sequence[ServerRecord], grace_s: float) -> None:
             _procs.kill_tree(proc, grace_s)
 
 
-def _running(home: Path, specs: Sequence[ModelSpec]) -> tuple[list[ServerRecord], list[ServerRecord]]:
-    """(healthy records to keep, unhealthy live records to restart); stale records are forgotten."""
+def _running(home: Path, specs: Sequence[ModelSpec]) -> tuple[list[ServerRecord], ...]:
+    """(healthy wanted records, unhealthy wanted records, other live records); dead records are dropped."""
     keep: list[ServerRecord] = []
     broken: list[ServerRecord] = []
-    wanted = {s.name for s in specs}
+    others: list[ServerRecord] = []
+    wanted, roles = {s.name for s in specs}, {s.role for s in specs}
     for record in load_records(home):
         if process_of(record) is None:
             continue
-        if record.name not in wanted and record.role in {s.role for s in specs}:
+        if record.name in wanted:
+            (keep if is_healthy(record.base_url) else broken).append(record)
+        elif record.role in roles:
             raise ServerError(f"a {record.role} ({record.name}) is already running; run `assay down` first")
-        (keep if is_healthy(record.base_url) else broken).append(record)
-    return keep, broken
+        else:
+            others.append(record)  # e.g. an embedder from an earlier `assay up --embedder`: left alone
+    return keep, broken, others
 
 
 def _start(home: Path, specs: Sequence[ModelSpec], launcher: Launcher, host: str, port: int | None,
@@ -193,16 +197,16 @@ def ensure_up(
     lock = home_lock(settings.home)
     acquire(lock, 1800.0, report)
     try:
-        keep, broken = _running(settings.home, specs)
+        keep, broken, others = _running(settings.home, specs)
         _stop(broken, grace_s=10.0)
         kept = {r.name for r in keep}
         missing = [s for s in specs if s.name not in kept]
-        save_records(settings.home, keep)
+        save_records(settings.home, others + keep)
         started: list[ServerRecord] = []
         if missing:
             launch = launcher or provisioned_launcher(settings.home, missing, report)
             wait = timeout_s or max(s.startup_s for s in missing)
-            started = _start(settings.home, missing, launch, host, port, keep, wait, progress)
+            started = _start(settings.home, missing, launch, host, port, others + keep, wait, progress)
         return UpResult(records=keep + started, started=started, seconds=time.monotonic() - began)
     finally:
         lock.release()

@@ -152,6 +152,17 @@ def test_other_generator_running_is_refused(settings: Settings) -> None:
         stop_servers(settings, grace_s=5)
 
 
+def test_servers_of_other_roles_are_kept(settings: Settings) -> None:
+    embedder = spec("fake-embed", "embedder")
+    ensure_up(settings, [embedder], launcher=fake, report=lambda _m: None, timeout_s=30)
+    try:
+        result = ensure_up(settings, [GEN], launcher=fake, report=lambda _m: None, timeout_s=30)
+        assert [r.name for r in result.records] == ["fake-gen"]
+        assert {r.name for r in load_records(settings.home)} == {"fake-embed", "fake-gen"}
+    finally:
+        assert len(stop_servers(settings, grace_s=5)) == 2
+
+
 def test_external_endpoint_starts_nothing(tmp_path: Path) -> None:
     settings = Settings(home=tmp_path, base_url="http://127.0.0.1:9")
     result = ensure_up(settings, [GEN], launcher=fake, report=lambda _m: None)
