@@ -115,6 +115,15 @@ def evidence_block(cand: Candidate, evidence: Sequence[Evidence]) -> str:
     return "\n".join(lines) or "(none)"
 
 
+def hollow(critique: str, prompt: str) -> bool:
+    """A critique a refiner cannot use: under four words, or text copied from the prompt itself.
+
+    Small models often fill the JSON fields with the field descriptions ("what is wrong and how to fix it").
+    """
+    text = critique.strip().lower()
+    return len(text.split()) < 4 or text in prompt.lower()
+
+
 def fallback_review(cand: Candidate, state: RunState, rid: str) -> Review:
     """A deterministic review from the failing evidence, used when the model's JSON is unusable."""
     bad = failing(cand, state.evidence)
@@ -149,7 +158,10 @@ async def _review_one(cand: Candidate, state: RunState, ctx: RunContext) -> tupl
     if out is None:
         note = f"reviewer: unparseable JSON twice for {cand.id}; used the evidence-based fallback review"
         return fallback_review(cand, state, rid), made, note
-    ids = [i for i in out.evidence_ids if i in allowed]
+    if hollow(out.critique, user):
+        note = f"reviewer: critique for {cand.id} was empty or echoed the prompt; used the evidence-based fallback"
+        return fallback_review(cand, state, rid), made, note
+    ids = list(dict.fromkeys(i for i in out.evidence_ids if i in allowed))
     review = Review(
         id=rid, candidate_id=cand.id, verdict=out.verdict, critique=out.critique, targets=out.targets, evidence_ids=ids
     )

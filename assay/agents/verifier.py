@@ -166,6 +166,8 @@ async def verify(state: RunState, ctx: RunContext) -> dict[str, Any]:
     """Node: Evidence for the current round's candidates that have none yet (concurrently)."""
     if state.task.kind not in _TOOLS:
         return {}
+    if state.task.kind == "qa" and ctx.retriever is None:
+        return {"notes": ["verify: no retriever configured, QA answers are not fact-checked"]}
     seen = {e.candidate_id for e in state.evidence}
     todo = [c for c in state.round_candidates() if c.id not in seen]
     with ctx.llm.track() as used:
@@ -173,6 +175,7 @@ async def verify(state: RunState, ctx: RunContext) -> dict[str, Any]:
     evidence = [ev for group in found for ev in group]
     update: dict[str, Any] = {"evidence": evidence, "usage": Usage(**used.model_dump())}
     skipped = [c.id for c, group in zip(todo, found, strict=True) if not group]
-    if skipped and state.task.kind in ("code", "qa"):
-        update["notes"] = [f"verify: no {_TOOLS[state.task.kind][0]} evidence for {', '.join(skipped)}"]
+    if skipped:
+        why = "the task has no tests" if state.task.kind == "code" else "no checkable claims"
+        update["notes"] = [f"verify: no evidence for {', '.join(skipped)} ({why})"]
     return update

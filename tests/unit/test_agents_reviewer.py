@@ -40,14 +40,13 @@ def state(reviews: tuple[Review, ...] = (GOOD_REVIEWED,)) -> RunState:
 
 
 def reply(**fields: object) -> str:
-    return json.dumps({"verdict": "unsure", "critique": "c", "targets": [], "evidence_ids": [], **fields})
+    critique = "The second step multiplies the wrong numbers."
+    return json.dumps({"verdict": "unsure", "critique": critique, "targets": [], "evidence_ids": [], **fields})
 
 
 async def test_review_targets_weak_steps_and_failing_evidence(tmp_path: Path) -> None:
     fake = FakeLLM()
-    fake.on(
-        "Proposed solution", texts=[reply(verdict="incorrect", critique="7*2 is not the step", evidence_ids=["ev-bad"])]
-    )
+    fake.on("Proposed solution", texts=[reply(verdict="incorrect", evidence_ids=["ev-bad", "ev-bad"])])
     update = await review(state(), make_ctx(tmp_path, fake))
     (rev,) = update["reviews"]
     assert (rev.id, rev.candidate_id, rev.verdict, rev.evidence_ids) == (
@@ -87,6 +86,15 @@ async def test_best_unreviewed_candidate_is_picked(tmp_path: Path) -> None:
     fake.on("Proposed solution", texts=[reply()])
     (rev,) = (await review(state(reviews=()), make_ctx(tmp_path, fake)))["reviews"]
     assert rev.candidate_id == "good"  # consistent arithmetic is not proof: the best candidate still gets a review
+
+
+async def test_hollow_critique_falls_back_to_evidence(tmp_path: Path) -> None:
+    fake = FakeLLM()
+    fake.on("Proposed solution", texts=[reply(critique="what is wrong and how to fix it")])
+    update = await review(state(), make_ctx(tmp_path, fake))
+    (rev,) = update["reviews"]
+    assert rev.verdict == "incorrect" and rev.evidence_ids == ["ev-bad"] and "gives 12, not 14" in rev.critique
+    assert "echoed the prompt" in update["notes"][0] and len(fake.requests) == 1
 
 
 async def test_nothing_to_review_when_every_candidate_is_confirmed_or_reviewed(tmp_path: Path) -> None:
