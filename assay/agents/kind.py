@@ -24,7 +24,7 @@ _MATH_WORDS = re.compile(
 _ARITH = re.compile(r"\d+\s*[-+*/x×÷^]\s*\d+")
 _DIGITS = re.compile(r"\d")
 _QA = re.compile(
-    r"^\s*(who|what|when|where|which|whose|whom|in what|in which|name the|how (old|tall|long|far))\b",
+    r"^\s*(who|what|when|where|which|whose|whom|why|in what|in which|name the|how (many|much|old|tall|long|far))\b",
     re.IGNORECASE,
 )
 

@@ -43,11 +43,12 @@ def test_extract_confidence() -> None:
     ("question", "kind"),
     [
         ("Write a Python function that reverses a string.", "code"),
-        ("def add(a, b):\n    \"\"\"Return a + b.\"\"\"\n", "code"),
+        ('def add(a, b):\n    """Return a + b."""\n', "code"),
         ("Tom has 3 apples and buys 5 more. How many apples does he have?", "math"),
         ("What is 17 * 23?", "math"),
         ("Who wrote Pride and Prejudice?", "qa"),
         ("What is the function of the liver?", "qa"),
+        ("How many legs does a spider have?", "qa"),
         ("Tell me a story about a dragon.", "open"),
     ],
 )
