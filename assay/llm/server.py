@@ -159,12 +159,12 @@ def _running(home: Path, specs: Sequence[ModelSpec]) -> tuple[list[ServerRecord]
     return keep, broken, others
 
 
-def _start(home: Path, specs: Sequence[ModelSpec], launcher: Launcher, host: str, port: int | None,
+def _start(home: Path, specs: Sequence[ModelSpec], launcher: Launcher, host: str, ports: list[int],
            keep: list[ServerRecord], timeout_s: float, progress: Progress | None) -> list[ServerRecord]:  # fmt: skip
     """Launch ``specs`` concurrently, record them at once, wait for health; on any failure stop them all."""
     started: list[ServerRecord] = []
     try:
-        for spec, spec_port in zip(specs, _ports(specs, host, port), strict=True):
+        for spec, spec_port in zip(specs, ports, strict=True):
             started.append(_launch(home, spec, launcher(spec, host, spec_port), host, spec_port))
             save_records(home, keep + started)
         _wait_healthy(started, timeout_s, progress)
@@ -204,9 +204,10 @@ def ensure_up(
         save_records(settings.home, others + keep)
         started: list[ServerRecord] = []
         if missing:
+            ports = _ports(missing, host, port)  # before provisioning: a taken port fails fast
             launch = launcher or provisioned_launcher(settings.home, missing, report)
             wait = timeout_s or max(s.startup_s for s in missing)
-            started = _start(settings.home, missing, launch, host, port, others + keep, wait, progress)
+            started = _start(settings.home, missing, launch, host, ports, others + keep, wait, progress)
         return UpResult(records=keep + started, started=started, seconds=time.monotonic() - began)
     finally:
         lock.release()
