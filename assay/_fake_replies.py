@@ -41,20 +41,12 @@ def _alternatives(token: str, logprob: float, top: Mapping[str, float] | None, k
 
 
 def chat_logprobs(sample: Sample, toks: Sequence[str], k: int) -> dict[str, Any]:
-    content = [
-        {
-            "token": t,
-            "logprob": sample.logprob,
-            "bytes": list(t.encode()),
-            "top_logprobs": [
-                {"token": a, "logprob": lp} for a, lp in _alternatives(t, sample.logprob, sample.top, k).items()
-            ]
-            if k
-            else [],
-        }
-        for t in toks
-    ]
-    return {"content": content}
+    def entry(token: str) -> dict[str, Any]:
+        alternatives = _alternatives(token, sample.logprob, sample.top, k) if k else {}
+        top = [{"token": a, "logprob": lp} for a, lp in alternatives.items()]
+        return {"token": token, "logprob": sample.logprob, "bytes": list(token.encode()), "top_logprobs": top}
+
+    return {"content": [entry(t) for t in toks]}
 
 
 def text_logprobs(toks: Sequence[str], logprob: float, top: Mapping[str, float] | None, k: int) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any, TypeVar
@@ -130,10 +130,12 @@ class LLMClient:
         self._account(result.usage)
         return result
 
-    async def stream_chat(self, messages: Sequence[MessageLike], **kwargs: Any) -> AsyncIterator[StreamChunk]:
+    async def stream_chat(self, messages: Sequence[MessageLike], **kwargs: Any) -> AsyncGenerator[StreamChunk, None]:
         """Streamed chat (SSE) with ``stream_options.include_usage``; the last chunk carries usage.
 
         Failures before the first byte are retried like any call; once tokens flow, an error ends the stream.
+        The stream holds a concurrency slot until it ends: consume it fully or close it
+        (``async with contextlib.aclosing(client.stream_chat(...)) as chunks``).
         """
         body = sampling_body(chat=True, **{**kwargs, "model": kwargs.get("model") or self.model})
         body.update(messages=message_dicts(messages), stream=True, stream_options={"include_usage": True})

@@ -63,5 +63,5 @@ async def test_stream_closed_early_still_counts_one_call() -> None:
             async for chunk in stream:
                 if chunk.delta:
                     break
-            await stream.aclose()  # type: ignore[attr-defined]
+            await stream.aclose()
     assert usage.calls == 1
