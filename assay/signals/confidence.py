@@ -45,6 +45,14 @@ def logprob_confidence(tokens: TokenStats) -> Signal | None:
     )
 
 
+def verbalized(candidate: Candidate) -> Signal | None:
+    """The model's stated "Confidence: NN%" (A2). Kept for routing experiments and reports, not in ``total``:
+    small models state high confidence regardless of correctness."""
+    if candidate.verbal_confidence is None:
+        return None
+    return Signal(value=candidate.verbal_confidence, inputs={"stated": candidate.verbal_confidence})
+
+
 def outcome_signature(evidence: Sequence[Evidence]) -> str | None:
     """The pass/fail pattern of a code candidate's tests: equal patterns mean equal behaviour on the tests."""
     for ev in evidence:

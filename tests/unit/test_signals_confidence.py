@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from assay.signals.confidence import Signal, agreement, evidence_score, logprob_confidence
+from assay.signals.confidence import Signal, agreement, evidence_score, logprob_confidence, verbalized
 from assay.signals.scoring import EVIDENCE_WEIGHT, combine
 from assay.state import Candidate, Evidence, Scores, TokenStats
 
@@ -79,3 +79,10 @@ def test_combine_weights_and_evidence_dominance() -> None:
     assert passing == pytest.approx(EVIDENCE_WEIGHT)
     assert failing == pytest.approx(1 - EVIDENCE_WEIGHT)
     assert passing > failing
+
+
+def test_verbalized_confidence() -> None:
+    assert verbalized(cand("a", "1")) is None
+    stated = Candidate(id="b", text="Answer: 1\nConfidence: 80%", verbal_confidence=0.8)
+    sig = verbalized(stated)
+    assert sig is not None and sig.value == pytest.approx(0.8)
