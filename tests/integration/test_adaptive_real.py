@@ -1,0 +1,84 @@
+"""The adaptive graph end to end on the real servers (generator + /classify judge): code, math and QA.
+
+Structural facts only (a Route per decision, best so far, usage counted, a stop reason); whether the small
+CPU model answers right is the benchmark's business, not a test's.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from assay.context import RunContext
+from assay.graphs._select import best_candidate
+from assay.llm.client import LLMClient
+from assay.runtime import run
+from assay.settings import Settings
+from assay.state import Budget, RunState, Task
+from assay.tools.search import BM25Retriever
+
+pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="session")]
+
+CODE = Task(
+    question="Write a Python function add(a, b) that returns the sum of a and b.",
+    kind="code",
+    tests=["assert add(1, 2) == 3", "assert add(-1, 1) == 0"],
+    entry_point="add",
+)
+MATH = Task(question="A box holds 6 eggs. How many eggs are in 4 boxes?", kind="math", reference="24")
+QA = Task(question="What is the capital of France?", kind="qa", reference="Paris")
+
+
+def ctx_for(settings: Settings, llm: LLMClient, judge: LLMClient, tmp: Path, retriever: bool = False) -> RunContext:
+    small = settings.model_copy(
+        update={"samples": 3, "max_tokens": 128, "max_rounds": 1, "checkpoint_path": tmp / "cp.sqlite"}
+    )
+    found = None
+    if retriever:
+        (tmp / "docs").mkdir()
+        (tmp / "docs" / "france.md").write_text("Paris is the capital and largest city of France.\n")
+        (tmp / "docs" / "germany.md").write_text("Berlin is the capital of Germany.\n")
+        found = BM25Retriever.from_folder(tmp / "docs")
+    return RunContext(settings=small, llm=llm, judge=judge, retriever=found)
+
+
+def assert_structure(state: RunState) -> None:
+    assert state.stopped_by is not None and state.answer is not None
+    decisions = [r for r in state.routes if r.source == "route"]
+    assert decisions and all(r.reason and r.thresholds and "best_total" in r.signals for r in decisions)
+    assert state.routes[-1].source in ("select", "aggregate") and state.routes[-1].target == "__end__"
+    if state.stopped_by != "easy":  # easy: best of the winning vote group; otherwise best of the whole pool (E1)
+        best = best_candidate(state.candidates)
+        assert best is not None and state.best_id == best.id
+    assert state.usage.calls > 0 and state.usage.completion_tokens > 0 and state.elapsed_s > 0
+    assert all(c.scores.total is not None for c in state.candidates if c.round < state.round)
+
+
+@pytest.mark.parametrize(("task", "retriever"), [(CODE, False), (MATH, False), (QA, True)], ids=["code", "math", "qa"])
+async def test_adaptive_end_to_end(
+    task: Task,
+    retriever: bool,
+    live_settings: Settings,
+    generator_client: LLMClient,
+    judge_client: LLMClient,
+    tmp_path: Path,
+) -> None:
+    ctx = ctx_for(live_settings, generator_client, judge_client, tmp_path, retriever)
+    state = await run(task, ctx=ctx, budget=Budget(max_calls=30, max_tokens=30_000, max_seconds=600))
+    assert_structure(state)
+    if state.routes[0].target == "verify" and task.kind == "code":
+        assert any(e.tool == "tests" for e in state.evidence)
+    if task.reference is not None and state.round > 0:
+        flips = state.flips
+        counted = flips.right_to_wrong + flips.wrong_to_right + flips.right_to_right + flips.wrong_to_wrong
+        assert counted == sum(1 for c in state.candidates if c.origin == "refiner" and c.correct is not None)
+
+
+async def test_tiny_budget_stops_on_the_real_server(
+    live_settings: Settings, generator_client: LLMClient, judge_client: LLMClient, tmp_path: Path
+) -> None:
+    ctx = ctx_for(live_settings, generator_client, judge_client, tmp_path)
+    state = await run(MATH, ctx=ctx, budget=Budget(max_calls=1))
+    assert state.stopped_by == "budget" and state.answer is not None
+    assert state.usage.calls == 1  # the solver's one n=k request; scoring was skipped
