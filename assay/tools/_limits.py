@@ -14,13 +14,15 @@ from dataclasses import dataclass
 
 MAIN_FILE = "main.py"
 
-# argv: uid cpu_s as_bytes nproc fsize_bytes nofile
+# argv: uid cpu_s as_bytes nproc fsize_bytes nofile no_new_privs (bwrap sets no_new_privs itself; the other
+# backends need it so setuid-root binaries cannot regain privileges after the uid drop)
 BOOTSTRAP = """\
 import os,sys,resource as R
-a=[int(x) for x in sys.argv[1:7]]
+a=[int(x) for x in sys.argv[1:8]]
 c=a[1];R.setrlimit(R.RLIMIT_CPU,(c,c+1))
 L=(R.RLIMIT_AS,R.RLIMIT_NPROC,R.RLIMIT_FSIZE,R.RLIMIT_NOFILE,R.RLIMIT_CORE)
 for k,v in zip(L,a[2:6]+[0]):R.setrlimit(k,(v,v))
+if a[6]:import ctypes;ctypes.CDLL(None).prctl(38,1,0,0,0)
 if a[0]>0:os.setgroups([]);os.setgid(a[0]);os.setuid(a[0])
 sys.argv=['main.py'];del a,c,k,v,L
 exec(compile(open('main.py','rb').read(),'main.py','exec'),{'__name__':'__main__','__builtins__':__builtins__})
@@ -42,9 +44,17 @@ class Limits:
     fsize_mb: int = 64
     nofile: int = 256
 
-    def argv(self, uid: int) -> list[str]:
+    def argv(self, uid: int, no_new_privs: bool) -> list[str]:
         """The bootstrap's argv tail (uid 0 means: keep the current uid)."""
-        values = (uid, self.cpu_s, self.memory_mb << 20, self.nproc, self.fsize_mb << 20, self.nofile)
+        values = (
+            uid,
+            self.cpu_s,
+            self.memory_mb << 20,
+            self.nproc,
+            self.fsize_mb << 20,
+            self.nofile,
+            int(no_new_privs),
+        )
         return [str(v) for v in values]
 
 

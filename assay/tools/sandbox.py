@@ -113,7 +113,7 @@ async def run_python_files(
     workdir = _make_workdir(code, files, uid)
     started = time.monotonic()
     try:
-        command = python_argv(uid, ["-c", BOOTSTRAP, *limits.argv(uid)])
+        command = python_argv(uid, ["-c", BOOTSTRAP, *limits.argv(uid, chosen != "bwrap")])
         data = stdin.encode("utf-8") if isinstance(stdin, str) else stdin
         env = {**_ENV, "HOME": workdir, "TMPDIR": workdir}
         argv = wrap(chosen, workdir, uid, command)

@@ -236,3 +236,17 @@ print("spawned")
     result = await run_python(code, timeout_s=10, isolation=iso)
     assert "spawned" in result.stdout
     assert processes_with(token) == []
+
+
+async def test_no_privileges_inside(iso: Isolation) -> None:
+    code = """
+import os
+status = dict(line.split(":", 1) for line in open("/proc/self/status"))
+print(os.getuid(), status["NoNewPrivs"].strip(), int(status["CapEff"].strip(), 16))
+"""
+    result = await run_python(code, timeout_s=10, isolation=iso)
+    uid, no_new_privs, caps = result.stdout.split()
+    if os.geteuid() == 0:
+        assert uid != "0"  # root would be exempt from RLIMIT_NPROC
+        assert caps == "0"
+    assert no_new_privs == "1"  # setuid binaries cannot regain privileges
