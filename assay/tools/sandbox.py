@@ -12,6 +12,7 @@ import asyncio
 import os
 import shutil
 import signal
+import stat
 import tempfile
 import time
 from collections.abc import Mapping, Sequence
@@ -19,7 +20,7 @@ from collections.abc import Mapping, Sequence
 from assay.errors import InputError, SandboxError
 from assay.tools._isolation import available_isolation, can_drop_uid, python_argv, wrap
 from assay.tools._limits import BOOTSTRAP, MAIN_FILE, Limits, count_user_processes, sandbox_uid
-from assay.tools._proc import supervise
+from assay.tools._proc import Finished, supervise
 from assay.tools.types import ExecResult, Isolation
 
 __all__ = ["available_isolation", "run_python", "run_python_files", "run_python_sync"]
@@ -124,21 +125,24 @@ async def run_python_files(
         collected = _read_back(workdir, collect, max_output_bytes)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
-    exit_code = _normalize_exit(done.returncode, chosen)
+    return _result(done, chosen, time.monotonic() - started), collected
+
+
+def _result(done: Finished, isolation: Isolation, duration_s: float) -> ExecResult:
+    exit_code = _normalize_exit(done.returncode, isolation)
     out, err = done.stdout, done.stderr
     reason = _killed_reason(exit_code, err.text(), done.reason)
-    result = ExecResult(
+    return ExecResult(
         ok=exit_code == 0 and reason is None,
         exit_code=exit_code,
         stdout=out.text(),
         stderr=err.text(),
         timed_out=done.reason == "timeout",
         killed_reason=reason,
-        duration_s=time.monotonic() - started,
-        isolation=chosen,
+        duration_s=duration_s,
+        isolation=isolation,
         truncated=out.truncated or err.truncated,
     )
-    return result, collected
 
 
 def _read_back(workdir: str, names: Sequence[str], limit: int) -> dict[str, bytes]:
@@ -148,6 +152,9 @@ def _read_back(workdir: str, names: Sequence[str], limit: int) -> dict[str, byte
         try:  # O_NOFOLLOW: the program could have left a symlink to a host file
             fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
         except OSError:
+            continue
+        if not stat.S_ISREG(os.fstat(fd).st_mode):  # a directory or a FIFO left by the program
+            os.close(fd)
             continue
         with os.fdopen(fd, "rb") as handle:
             found[name] = handle.read(limit)

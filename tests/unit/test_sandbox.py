@@ -41,8 +41,8 @@ async def test_binary_output_is_decoded_with_replacement() -> None:
 
 @needs_ns
 async def test_collect_reads_back_work_dir_files() -> None:
-    code = "import os\nopen('out.json', 'w').write('[1, 2]')\nos.symlink('/etc/passwd', 'link.txt')\n"
-    result, files = await run_python_files(code, collect=["out.json", "link.txt", "missing.txt"])
+    code = "import os\nopen('out.json', 'w').write('[1, 2]')\nos.symlink('/etc/passwd', 'link.txt')\nos.mkdir('d')\n"
+    result, files = await run_python_files(code, collect=["out.json", "link.txt", "missing.txt", "d"])
     assert result.ok
     assert files == {"out.json": b"[1, 2]"}
 
