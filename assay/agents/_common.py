@@ -11,7 +11,7 @@ from pydantic import BaseModel, ValidationError
 
 from assay.agents._extract import extract_answer, extract_confidence
 from assay.context import RunContext
-from assay.errors import InputError
+from assay.errors import InputError, LLMHTTPError
 from assay.llm.types import Choice, Completion, Message, Usage
 from assay.state import AgentName, Candidate, RunState, TaskKind, TokenStats
 
@@ -113,18 +113,24 @@ async def structured_call(
 ) -> tuple[T | None, list[Completion]]:
     """Ask for JSON under ``schema``; on unparseable output retry once with the schema restated.
 
-    Returns the parsed object (None after two failures: the caller falls back) and the completions made.
+    Returns the parsed object (None after two failures, or when the server rejects the schema with a 400:
+    the caller falls back) and the completions made.
     """
     made: list[Completion] = []
     convo = list(prompt)
     for attempt in range(2):
-        completion = await ctx.llm.chat(
-            convo,
-            temperature=0.0,
-            max_tokens=max_tokens,
-            seed=attempt,
-            response_format=json_schema_format(name, schema),
-        )
+        try:
+            completion = await ctx.llm.chat(
+                convo,
+                temperature=0.0,
+                max_tokens=max_tokens,
+                seed=attempt,
+                response_format=json_schema_format(name, schema),
+            )
+        except LLMHTTPError as exc:
+            if exc.status_code not in (400, 422):  # only "this server rejects the schema" falls back
+                raise
+            return None, made
         made.append(completion)
         parsed = parse_json(completion.text, model)
         if parsed is not None:

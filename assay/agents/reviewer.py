@@ -156,7 +156,7 @@ async def _review_one(cand: Candidate, state: RunState, ctx: RunContext) -> tupl
     prompt = messages(get_prompt(ctx, "reviewer", "system", PROMPTS), user)
     out, made = await structured_call(ctx, prompt, ReviewOut, review_schema(allowed), name="review")
     if out is None:
-        note = f"reviewer: unparseable JSON twice for {cand.id}; used the evidence-based fallback review"
+        note = f"reviewer: no usable JSON for {cand.id} (unparseable twice or schema rejected); used the fallback"
         return fallback_review(cand, state, rid), made, note
     if hollow(out.critique, user):
         note = f"reviewer: critique for {cand.id} was empty or echoed the prompt; used the evidence-based fallback"

@@ -97,6 +97,15 @@ async def test_hollow_critique_falls_back_to_evidence(tmp_path: Path) -> None:
     assert "echoed the prompt" in update["notes"][0] and len(fake.requests) == 1
 
 
+async def test_schema_rejected_by_server_falls_back(tmp_path: Path) -> None:
+    fake = FakeLLM()
+    fake.fail(400, message="response_format json_schema is not supported")
+    update = await review(state(), make_ctx(tmp_path, fake))
+    (rev,) = update["reviews"]
+    assert rev.verdict == "incorrect" and rev.evidence_ids == ["ev-bad"]
+    assert "fallback" in update["notes"][0] and update["usage"].calls == 0
+
+
 async def test_nothing_to_review_when_every_candidate_is_confirmed_or_reviewed(tmp_path: Path) -> None:
     fake = FakeLLM()
     done = Review(id="r0", candidate_id="bad", verdict="unsure", critique="x")
