@@ -5,6 +5,7 @@ Runs against every namespace backend that works on this machine (bwrap and the u
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
 import subprocess
@@ -104,6 +105,7 @@ for host, port in (("127.0.0.1", {port}), ("1.1.1.1", 53), ("pypi.org", 443)):
 
 async def test_fork_bomb_contained(iso: Isolation, canary: subprocess.Popen[bytes]) -> None:
     code = """
+import asyncio
 import os
 while True:
     try:
@@ -186,6 +188,7 @@ async def test_parent_environment_is_not_visible(iso: Isolation, monkeypatch: py
     secret = "sk-assay-fake-secret-3141592653"
     monkeypatch.setenv("OPENAI_API_KEY", secret)
     code = """
+import asyncio
 import os
 print(dict(os.environ))
 for pid in ("self", "1", str(os.getppid())):
@@ -240,6 +243,7 @@ print("spawned")
 
 async def test_no_privileges_inside(iso: Isolation) -> None:
     code = """
+import asyncio
 import os
 status = dict(line.split(":", 1) for line in open("/proc/self/status"))
 print(os.getuid(), status["NoNewPrivs"].strip(), int(status["CapEff"].strip(), 16))
@@ -250,3 +254,22 @@ print(os.getuid(), status["NoNewPrivs"].strip(), int(status["CapEff"].strip(), 1
         assert uid != "0"  # root would be exempt from RLIMIT_NPROC
         assert caps == "0"
     assert no_new_privs == "1"  # setuid binaries cannot regain privileges
+
+
+async def test_cancelled_run_leaves_nothing_behind(iso: Isolation) -> None:
+    token = f"assay-cancel-{os.getpid()}-{iso}"
+    code = f"import subprocess, sys\nsubprocess.run([sys.executable, '-c', 'import time; time.sleep(60)', '{token}'])\n"
+    task = asyncio.create_task(run_python(code, timeout_s=30, isolation=iso))
+    for _ in range(50):
+        await asyncio.sleep(0.1)
+        if processes_with(token):
+            break
+    assert processes_with(token), "the sandboxed sleeper never started"
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    for _ in range(20):
+        if not processes_with(token):
+            break
+        await asyncio.sleep(0.1)
+    assert processes_with(token) == []
