@@ -84,25 +84,25 @@ def agreement(
     return Signal(value=value, inputs={"key": mine, "votes": votes[mine] if mine else 0, "pool": len(pool)})
 
 
-# How much a PASSING check proves, per tool. A failure always counts 0. Re-running a solution's arithmetic
-# shows its steps are consistent, not that they answer the question ("3+4=7" passes), so it proves less
-# than unit tests or a claim supported by a retrieved passage.
-TOOL_STRENGTH: dict[str, float] = {"tests": 1.0, "factcheck": 1.0, "program": 0.6}
+# Tools whose PASS proves little: re-running a solution's arithmetic shows its steps are consistent, not that
+# they answer the question ("3+4=7" passes). Their failures count as evidence, their passes do not, so a
+# passing check never lowers a total below that of an unchecked candidate, and a failing one always lowers it.
+FAILURE_ONLY_TOOLS: frozenset[str] = frozenset({"program"})
 
 
 def evidence_score(candidate_id: str, evidence: Sequence[Evidence]) -> Signal | None:
     """Mean outcome of this candidate's decided tool evidence (passed not None); None if there is none.
 
-    Test evidence that records ``passed``/``total`` counts gives partial credit (3 of 4 tests = 0.75); a
-    passing check is worth its tool's ``TOOL_STRENGTH`` (unknown tools: 1.0).
+    Test evidence that records ``passed``/``total`` counts gives partial credit (3 of 4 tests = 0.75); passes
+    of ``FAILURE_ONLY_TOOLS`` are not counted.
     """
     values: list[float] = []
     for ev in evidence:
-        if ev.candidate_id != candidate_id or ev.passed is None:
+        if ev.candidate_id != candidate_id or ev.passed is None or (ev.passed and ev.tool in FAILURE_ONLY_TOOLS):
             continue
         passed, total = ev.details.get("passed"), ev.details.get("total")
         share = passed / total if isinstance(passed, int) and isinstance(total, int) and total > 0 else float(ev.passed)
-        values.append(share * TOOL_STRENGTH.get(ev.tool, 1.0))
+        values.append(share)
     if not values:
         return None
     return Signal(value=sum(values) / len(values), inputs={"n": len(values), "values": values})

@@ -9,7 +9,6 @@ import pytest
 
 from assay.context import RunContext
 from assay.settings import load_settings
-from assay.signals.confidence import TOOL_STRENGTH
 from assay.signals.scoring import combine, score
 from assay.state import Candidate, Evidence, RunState, Scores, Task, TokenStats
 from assay.testing import FakeLLM
@@ -60,15 +59,23 @@ async def test_rescore_refreshes_evidence_without_new_judge_calls(tmp_path: Path
     scored = [
         c.model_copy(update={"scores": Scores(agreement=0.1, confidence=0.5, reward=0.9, total=0.7)}) for c in pool()
     ]
-    evidence = [Evidence(id="e1", candidate_id="d", tool="program", input="", outcome="", passed=True)]
+    evidence = [
+        Evidence(id="e1", candidate_id="d", tool="tests", input="", outcome="", passed=True),
+        Evidence(id="e2", candidate_id="a", tool="program", input="", outcome="", passed=True),
+        Evidence(id="e3", candidate_id="b", tool="program", input="", outcome="", passed=False),
+    ]
     state = RunState(task=Task(question="q", kind="math"), candidates=scored, evidence=evidence)
     update = await score(state, make_ctx(tmp_path, fake))
     d = next(c for c in update["candidates"] if c.id == "d")
-    # a consistent arithmetic re-run is weaker evidence than passing tests (TOOL_STRENGTH["program"])
-    assert d.scores.evidence == pytest.approx(TOOL_STRENGTH["program"]) and d.scores.agreement == pytest.approx(0.25)
+    assert d.scores.evidence == 1.0 and d.scores.agreement == pytest.approx(0.25)
     assert d.scores.reward == 0.9  # measured once, kept
     own = combine(Scores(agreement=0.25, confidence=0.5, reward=0.9))
-    assert d.scores.total == pytest.approx(0.75 * TOOL_STRENGTH["program"] + 0.25 * own)
+    assert d.scores.total == pytest.approx(0.75 + 0.25 * own)
+    a, b = (next(c for c in update["candidates"] if c.id == x) for x in "ab")
+    # a consistent arithmetic re-run proves little: it is not counted; a failing one is
+    assert a.scores.evidence is None and b.scores.evidence == 0.0
+    assert a.scores.total == pytest.approx(combine(Scores(agreement=0.75, confidence=0.5, reward=0.9)))
+    assert b.scores.total < a.scores.total
     assert fake.requests == [] and update["usage"].calls == 0
 
 
