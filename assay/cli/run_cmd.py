@@ -8,6 +8,8 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -74,6 +76,21 @@ def ask_human(payload: dict[str, Any]) -> bool:
     return typer.confirm("Approve the refined answer?", default=False, err=True)
 
 
+@contextmanager
+def _progress(enabled: bool) -> Iterator[Callable[[dict[str, Any]], None] | None]:
+    """A one-line live status on stderr (terminal only): which node runs, in which round."""
+    if not enabled or not _err.is_terminal:
+        yield None
+        return
+    with _err.status("starting") as status:
+
+        def on_event(event: dict[str, Any]) -> None:
+            if event.get("type") == "node" and event.get("phase") == "start":
+                status.update(f"round {event.get('round', 0)} · {event.get('node')}")
+
+        yield on_event
+
+
 def run_command(
     question: Annotated[str, typer.Argument(help="The question or task.")],
     graph: Annotated[str, typer.Option("--graph", "-g", help="Recipe name (see `assay graphs`).")] = "adaptive",
@@ -98,10 +115,10 @@ def run_command(
     settings = load_settings(base_url=base_url)
     budget = make_budget(default_budget(settings), budget_tokens, budget_calls)
     thread_id = thread or new_thread_id()
-    coro = run(task, graph=graph, settings=settings, thread_id=thread_id, budget=budget,
-               human=ask_human if human else None)  # fmt: skip
     try:
-        state = asyncio.run(coro)
+        with _progress(enabled=not human) as on_event:
+            state = asyncio.run(run(task, graph=graph, settings=settings, thread_id=thread_id, budget=budget,
+                                    human=ask_human if human else None, on_event=on_event))  # fmt: skip
     except KeyboardInterrupt:
         _err.print(f"the checkpoint keeps the run: resume with --thread {thread_id}", markup=False)
         raise
