@@ -235,7 +235,7 @@ def server_status(settings: Settings, base_url: str | None = None) -> list[dict[
         urls = [u.strip().rstrip("/") for u in external.split(",") if u.strip()]
         return [
             {"name": "external", "model": settings.model, "base_url": url, "pid": None,
-             "healthy": is_healthy(url) or _models_ok(url), "rss_mb": None}
+             "healthy": is_healthy(url) or _models_ok(url, settings), "rss_mb": None}
             for url in urls
         ]  # fmt: skip
     rows = []
@@ -249,9 +249,11 @@ def server_status(settings: Settings, base_url: str | None = None) -> list[dict[
     return rows
 
 
-def _models_ok(url: str) -> bool:
+def _models_ok(url: str, settings: Settings) -> bool:
     """Non-vLLM OpenAI-compatible servers may lack /health; /v1/models answering counts as healthy."""
+    key = settings.api_key.get_secret_value() if settings.api_key else None
+    headers = {"Authorization": f"Bearer {key}"} if key else None
     try:
-        return httpx.get(f"{url}/v1/models", timeout=2.0).status_code == 200
+        return httpx.get(f"{url}/v1/models", headers=headers, timeout=2.0).status_code == 200
     except httpx.HTTPError:
         return False

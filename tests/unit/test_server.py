@@ -132,6 +132,19 @@ def test_timeout_stops_what_was_started(settings: Settings) -> None:
     assert not [p for p in psutil.Process().children() if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
 
 
+def test_ctrl_c_while_waiting_stops_what_was_started(settings: Settings) -> None:
+    seen: list[int] = []
+
+    def interrupt(states: dict[str, str]) -> None:
+        seen.extend(r.pid for r in load_records(settings.home))
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        ensure_up(settings, [GEN], launcher=silent, report=lambda _m: None, progress=interrupt)
+    assert seen and load_records(settings.home) == []  # recorded while starting, forgotten after
+    assert not psutil.pid_exists(seen[0]) or psutil.Process(seen[0]).status() == psutil.STATUS_ZOMBIE
+
+
 def test_stale_records_are_cleaned(settings: Settings) -> None:
     dead = ServerRecord("fake-gen", "generator", "fake-gen", 2**22 + 7, 1.0, "127.0.0.1", 1, "/dev/null")
     save_records(settings.home, [dead])
