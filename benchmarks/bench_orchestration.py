@@ -6,7 +6,7 @@ routing, Route records, budget checks, the node adapter. Three implementations o
 19 node executions per run:
 
   assay     ``build_adaptive`` with instant node functions (pydantic RunState, reducers, Route records)
-  langgraph the same nodes and edges in raw LangGraph over a minimal TypedDict state
+  langgraph the same nodes and edges (route + budget gates) in raw LangGraph over a minimal TypedDict state
   asyncio   a plain ``while`` loop calling the same functions and merging dicts
 
 Targets: <= 1 ms per step, <= 1.3x raw LangGraph. Then 100 concurrent ``assay.run()`` calls sharing one
@@ -42,7 +42,7 @@ from assay.settings import Settings
 from assay.state import Candidate, Evidence, Review, RunState, Scores, Task
 
 RESULTS = Path(__file__).parent / "results" / "orchestration.json"
-ROUNDS, SAMPLES = 3, 4
+ROUNDS, SAMPLES, MAX_CALLS = 3, 4, 40
 STEPS_PER_RUN = 3 + 5 * ROUNDS + 1  # solve, score, route; 5 per round; select
 TASK = Task(question="What is 2 + 2?", kind="math")
 ONE_CALL = Usage(calls=1, prompt_tokens=20, completion_tokens=10)
@@ -146,6 +146,19 @@ async def r_select(s: RawState) -> dict[str, Any]:
     return {"answer": best["answer"], "routes": [{"source": "select", "target": END}]}
 
 
+async def r_after_route(s: RawState) -> str:
+    return str(s["routes"][-1]["target"])
+
+
+def r_gate(nxt: str) -> Callable[[RawState], Awaitable[str]]:
+    """The same budget gates as assay's graph (async edges, like assay's: a sync edge costs a thread hop)."""
+
+    async def gate(s: RawState) -> str:
+        return "select" if s.get("calls", 0) >= MAX_CALLS else nxt
+
+    return gate
+
+
 def raw_graph() -> Any:
     g: Any = StateGraph(RawState)
     for name, fn in (("solve", r_solve), ("score", r_score), ("route", r_route), ("verify", r_verify),
@@ -154,10 +167,10 @@ def raw_graph() -> Any:
     g.add_edge(START, "solve")
     g.add_edge("solve", "score")
     g.add_edge("score", "route")
-    g.add_conditional_edges("route", lambda s: s["routes"][-1]["target"], ["verify", "select"])
-    g.add_edge("verify", "review")
-    g.add_edge("review", "refine")
-    g.add_edge("refine", "score")
+    g.add_conditional_edges("route", r_after_route, ["verify", "select"])
+    g.add_conditional_edges("verify", r_gate("review"), ["review", "select"])
+    g.add_conditional_edges("review", r_gate("refine"), ["refine", "select"])
+    g.add_conditional_edges("refine", r_gate("score"), ["score", "select"])
     g.add_edge("select", END)
     return g.compile()
 

@@ -197,12 +197,13 @@ def _next_round(refine: NodeFn) -> NodeFn:
     return refine_round
 
 
-def _after_route(state: RunState) -> str:
+async def _after_route(state: RunState) -> str:
+    """The edge follows the decision recorded in the last Route. Async: a sync edge costs a thread hop."""
     return state.routes[-1].target
 
 
 def _gate(nxt: str) -> Any:
-    def gate(state: RunState) -> str:
+    async def gate(state: RunState) -> str:
         return "select" if state.exhausted() else nxt
 
     gate.__name__ = f"budget_or_{nxt}"
