@@ -115,3 +115,23 @@ def test_ctrl_c_mid_run_prints_the_thread_to_resume(tmp_path: Path) -> None:
         _, err = proc.communicate(timeout=30)
     assert proc.returncode == 130
     assert "resume with --thread t-int" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize(("reply", "stopped", "answer"), [("n\n", "human", "5"), ("y\n", None, "4")])
+def test_human_flag_asks_on_the_terminal(
+    monkeypatch: pytest.MonkeyPatch, reply: str, stopped: str | None, answer: str
+) -> None:
+    fake = FakeLLM(default="no idea")
+    fake.on("You improve a solution", texts=[SOLVED], logprob=-0.05)
+    fake.on("Solve this problem", texts=["2 + 2 = 5\nAnswer: 5\nConfidence: 90%"], logprob=-0.3)
+    judge = FakeLLM().on_classify("Final answer: 4", p_yes=0.97).on_classify("Final answer:", p_yes=0.3)
+    monkeypatch.setattr("assay.llm.models.make_clients", lambda settings: (fake.client(), judge.client(), None))
+    args = ["run", "What is 2 + 2?", "--kind", "math", "--json", "--human", "--thread", f"t-human-{reply[0]}"]
+    result = CliRunner().invoke(cli(), args, input=reply)
+    assert result.exit_code == 0, result.output
+    assert "Approve the refined answer?" in result.stderr
+    out = json.loads(result.stdout.splitlines()[-1])  # CliRunner echoes the typed reply onto stdout
+    assert out["answer"] == answer
+    assert any(r["source"] == "human" for r in out["routes"])
+    if stopped:
+        assert out["stopped_by"] == stopped
