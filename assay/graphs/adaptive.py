@@ -12,6 +12,7 @@ Every decision is a ``Route`` record carrying the signal values and thresholds i
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from langgraph.graph import END, START, StateGraph
@@ -19,7 +20,7 @@ from langgraph.types import interrupt
 
 from assay.context import RunContext
 from assay.graphs._nodes import NodeFn, Update, adapt
-from assay.graphs._select import best_candidate, count_flips, improved, total, vote
+from assay.graphs._select import AnswerKey, best_candidate, count_flips, improved, total, vote
 from assay.settings import Settings
 from assay.signals.confidence import answer_key
 from assay.state import Candidate, Route, RunState, StopReason
@@ -47,21 +48,21 @@ def usage_signals(state: RunState) -> dict[str, float | None]:
     return {"calls": state.usage.calls, "tokens": state.usage.total_tokens, "elapsed_s": state.elapsed_s}
 
 
-def _answer_key(state: RunState) -> Any:
+def _answer_key(state: RunState) -> AnswerKey:
     kind, evidence = state.task.kind, state.evidence
     return lambda c: answer_key(c, kind, evidence)
 
 
-def _stop_reason(state: RunState, best: float, no_improve: int, settings: Settings) -> StopReason | None:
-    """Stop rules, cheapest-to-trust first; ``max_rounds`` is only the safety net."""
-    if state.exhausted():
-        return "budget"
+def _stop(state: RunState, best: float, no_improve: int, settings: Settings) -> tuple[StopReason, str] | None:
+    """Stop rules with the reason in words; ``max_rounds`` is only the safety net."""
+    if limit := state.exhausted():
+        return "budget", f"stop: {limit} budget exhausted"
     if best >= settings.tau_confident:
-        return "confident"
+        return "confident", f"stop: confident, best total {best:.2f} >= {settings.tau_confident}"
     if no_improve >= settings.patience:
-        return "no_improvement"
+        return "no_improvement", f"stop: no improvement for {no_improve} round(s) (patience {settings.patience})"
     if state.round >= settings.max_rounds:
-        return "max_rounds"
+        return "max_rounds", f"stop: max_rounds {settings.max_rounds} reached"
     return None
 
 
@@ -80,7 +81,8 @@ def decide(state: RunState, settings: Settings) -> Update:
     signals: dict[str, float | None] = {"best_total": best_total, "round": state.round, **usage_signals(state)}
     make = _route_maker(state, settings, signals)
     if state.round == 0 and _easy(state, settings, signals):
-        return {"routes": [make("aggregate", "easy: samples agree and reward is high")], "best_id": _id(best)}
+        why = f"easy: agreement {signals['agreement']:.2f} >= {settings.tau_agreement}, reward >= {settings.tau_reward}"
+        return {"routes": [make("aggregate", why)], "best_id": _id(best)}
     no_improve = 0
     update: Update = {}
     if state.round > 0:
@@ -88,22 +90,33 @@ def decide(state: RunState, settings: Settings) -> Update:
         no_improve = 0 if up else state.no_improve + 1
         signals.update(round_best=new, earlier_best=old, no_improve=no_improve)
         update["flips"] = count_flips(state.candidates, state.round)
-    stop = _stop_reason(state, best_total, no_improve, settings)
-    route = make("select", f"stop: {stop}") if stop else make("verify", "hard: refine and re-score")
+    stop = _stop(state, best_total, no_improve, settings)
+    route = make("select", stop[1]) if stop else make("verify", _hard_reason(state, settings, signals))
     update.update(routes=[route], no_improve=no_improve, best_id=_id(best))
     if stop:
-        update["stopped_by"] = stop
+        update["stopped_by"] = stop[0]
     return update
+
+
+def _hard_reason(state: RunState, settings: Settings, signals: dict[str, float | None]) -> str:
+    if state.round == 0:
+        agreement, reward = signals.get("agreement") or 0.0, signals.get("reward")
+        shown = "unmeasured" if reward is None else f"{reward:.2f}"
+        return (
+            f"hard: agreement {agreement:.2f} (tau {settings.tau_agreement}), reward {shown} "
+            f"(tau {settings.tau_reward}): verify, review, refine"
+        )
+    return f"hard: improved to {signals['round_best']:.2f}, below {settings.tau_confident}: another round"
 
 
 def _id(cand: Candidate | None) -> str | None:
     return cand.id if cand else None
 
 
-def _route_maker(state: RunState, settings: Settings, signals: dict[str, float | None]) -> Any:
-    def make(target: str, reason: str, source: str = "route") -> Route:
+def _route_maker(state: RunState, settings: Settings, signals: dict[str, float | None]) -> Callable[[str, str], Route]:
+    def make(target: str, reason: str) -> Route:
         return Route(
-            source=source,
+            source="route",
             target=target,
             round=state.round,
             signals=dict(signals),
@@ -115,7 +128,7 @@ def _route_maker(state: RunState, settings: Settings, signals: dict[str, float |
 
 
 def _human_gate(state: RunState, update: Update) -> Update:
-    """Ask a human before a refined answer replaces a solver answer as the best (H-rows: human review).
+    """Ask a human before a refined answer replaces a solver answer as the best (H4, H5: pause and resume).
 
     ``interrupt()`` pauses the run in the checkpoint; the caller resumes with ``{"approve": bool}``.
     Rejecting keeps the previous best and stops the run (``stopped_by="human"``).
@@ -202,7 +215,7 @@ async def _after_route(state: RunState) -> str:
     return state.routes[-1].target
 
 
-def _gate(nxt: str) -> Any:
+def _gate(nxt: str) -> Callable[[RunState], Awaitable[str]]:
     async def gate(state: RunState) -> str:
         return "select" if state.exhausted() else nxt
 
