@@ -8,13 +8,14 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.status import Status
 
 from assay.cli._render import render, to_json
 from assay.errors import AssayError, InputError
@@ -76,19 +77,25 @@ def ask_human(payload: dict[str, Any]) -> bool:
     return typer.confirm("Approve the refined answer?", default=False, err=True)
 
 
-@contextmanager
-def _progress(enabled: bool) -> Iterator[Callable[[dict[str, Any]], None] | None]:
-    """A one-line live status on stderr (terminal only): which node runs, in which round."""
-    if not enabled or not _err.is_terminal:
-        yield None
-        return
-    with _err.status("starting") as status:
+class _Progress:
+    """Live status on stderr (terminal only): which node runs in which round; remembers if the graph started."""
 
-        def on_event(event: dict[str, Any]) -> None:
-            if event.get("type") == "node" and event.get("phase") == "start":
-                status.update(f"round {event.get('round', 0)} · {event.get('node')}")
+    def __init__(self) -> None:
+        self.started = False
+        self.status: Status | None = None
 
-        yield on_event
+    def __call__(self, event: dict[str, Any]) -> None:
+        self.started = True
+        if self.status is not None and event.get("type") == "node" and event.get("phase") == "start":
+            self.status.update(f"round {event.get('round', 0)} · {event.get('node')}")
+
+    @contextmanager
+    def shown(self, enabled: bool) -> Iterator[_Progress]:
+        if not enabled or not _err.is_terminal:
+            yield self
+            return
+        with _err.status("starting") as self.status:
+            yield self
 
 
 def run_command(
@@ -115,15 +122,16 @@ def run_command(
     settings = load_settings(base_url=base_url)
     budget = make_budget(default_budget(settings), budget_tokens, budget_calls)
     thread_id = thread or new_thread_id()
+    progress = _Progress()
     try:
-        with _progress(enabled=not human) as on_event:
+        with progress.shown(enabled=not human):
             state = asyncio.run(run(task, graph=graph, settings=settings, thread_id=thread_id, budget=budget,
-                                    human=ask_human if human else None, on_event=on_event))  # fmt: skip
+                                    human=ask_human if human else None, on_event=progress))  # fmt: skip
     except KeyboardInterrupt:
         _err.print(f"the checkpoint keeps the run: resume with --thread {thread_id}", markup=False)
         raise
-    except AssayError as exc:
-        if not isinstance(exc, InputError):
+    except AssayError:
+        if progress.started:  # the graph ran: its checkpoint can be resumed
             _err.print(f"assay: run stopped; resume with --thread {thread_id}", markup=False)
         raise
     if as_json:

@@ -135,3 +135,9 @@ def test_human_flag_asks_on_the_terminal(
     assert any(r["source"] == "human" for r in out["routes"])
     if stopped:
         assert out["stopped_by"] == stopped
+
+
+def test_no_server_is_one_line_without_a_resume_hint(tmp_path: Path) -> None:
+    proc = assay("run", "What is 2 + 2?", "--kind", "math", home=tmp_path)
+    assert proc.returncode == 1 and proc.stderr.count("\n") == 1
+    assert "no model server" in proc.stderr and "Traceback" not in proc.stderr
