@@ -15,7 +15,7 @@ from assay.state import Budget, RunState, Task
 
 async def run_graph(script: Script, *, budget: Budget | None = None, kind: str = "math", **settings: Any) -> RunState:
     app = build_adaptive(**script.nodes()).compile()
-    task = Task(question="what is 2 + 2?", kind=kind, reference=script.reference)  # type: ignore[arg-type]
+    task = Task(question="what is 2 + 2?", kind=kind, reference=script.reference)
     start = RunState(task=task, budget=budget or Budget())
     return RunState.model_validate(await app.ainvoke(start, context=make_ctx(**settings)))
 

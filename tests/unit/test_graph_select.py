@@ -14,7 +14,7 @@ from assay.state import Budget, Candidate, RunState, Scores, Task
 
 
 def cand(cid: str, answer: str, total: float | None = None, reward: float | None = None, **kw: object) -> Candidate:
-    return Candidate(id=cid, text=answer, answer=answer, scores=Scores(total=total, reward=reward), **kw)  # type: ignore[arg-type]
+    return Candidate(id=cid, text=answer, answer=answer, scores=Scores(total=total, reward=reward), **kw)
 
 
 def by_answer(c: Candidate) -> str | None:
