@@ -12,14 +12,15 @@ Every decision is a ``Route`` record carrying the signal values and thresholds i
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any
 
 from langgraph.graph import END, START, StateGraph
-from langgraph.types import interrupt
+from langgraph.runtime import Runtime
+from langgraph.types import Command, interrupt
 
 from assay.context import RunContext
-from assay.graphs._nodes import NodeFn, Update, adapt
+from assay.graphs._nodes import GatedNode, GraphNode, NodeFn, Update, adapt, gated
 from assay.graphs._select import AnswerKey, best_candidate, count_flips, improved, total, vote
 from assay.settings import Settings
 from assay.signals.confidence import answer_key
@@ -210,17 +211,14 @@ def _next_round(refine: NodeFn) -> NodeFn:
     return refine_round
 
 
-async def _after_route(state: RunState) -> str:
-    """The edge follows the decision recorded in the last Route. Async: a sync edge costs a thread hop."""
-    return state.routes[-1].target
+def _follow(node: GraphNode) -> GatedNode:
+    """Go where the decision just recorded says (the last Route's target): the route is data, not code."""
 
+    async def route(state: RunState, *, runtime: Runtime[RunContext]) -> Command[str]:
+        update = await node(state, runtime=runtime)
+        return Command(update=update, goto=update["routes"][-1].target)
 
-def _gate(nxt: str) -> Callable[[RunState], Awaitable[str]]:
-    async def gate(state: RunState) -> str:
-        return "select" if state.exhausted() else nxt
-
-    gate.__name__ = f"budget_or_{nxt}"
-    return gate
+    return route
 
 
 def _default_nodes() -> dict[str, NodeFn]:
@@ -245,19 +243,16 @@ def build_adaptive(*, human: bool = False, **nodes: NodeFn) -> Graph:
     g: Graph = StateGraph(RunState, context_schema=RunContext)
     g.add_node("solve", adapt("solve", fns["solve"]))
     g.add_node("score", adapt("score", fns["score"]))
-    g.add_node("route", adapt("route", _route_node(human), uses_llm=False))
+    route = _follow(adapt("route", _route_node(human), uses_llm=False))
+    g.add_node("route", route, destinations=("aggregate", "verify", "select"))
     g.add_node("aggregate", adapt("aggregate", aggregate, uses_llm=False))
-    g.add_node("verify", adapt("verify", fns["verify"]))
-    g.add_node("review", adapt("review", fns["review"]))
-    g.add_node("refine", adapt("refine", _next_round(fns["refine"])))
+    g.add_node("verify", gated(adapt("verify", fns["verify"]), "review"), destinations=("review", "select"))
+    g.add_node("review", gated(adapt("review", fns["review"]), "refine"), destinations=("refine", "select"))
+    g.add_node("refine", gated(adapt("refine", _next_round(fns["refine"])), "score"), destinations=("score", "select"))
     g.add_node("select", adapt("select", select, uses_llm=False))
     g.add_edge(START, "solve")
     g.add_edge("solve", "score")
     g.add_edge("score", "route")
-    g.add_conditional_edges("route", _after_route, ["aggregate", "verify", "select"])
-    g.add_conditional_edges("verify", _gate("review"), ["review", "select"])
-    g.add_conditional_edges("review", _gate("refine"), ["refine", "select"])
-    g.add_conditional_edges("refine", _gate("score"), ["score", "select"])
     g.add_edge("aggregate", END)
     g.add_edge("select", END)
     return g
