@@ -2,8 +2,9 @@
 
 One client is shared by all runs of a process: one bounded connection pool, one concurrency limit, retries
 for transient failures only, and usage accounting both for the client's lifetime and per run (``track``).
-The hot path stays thin (the first attempt bypasses tenacity; replies are parsed with ``model_construct``)
-because a graph makes many small calls and vLLM is only fast when many of them are in flight.
+The hot path stays thin (the first attempt bypasses tenacity; each reply is validated once, in pydantic-core)
+because a graph makes many small calls and vLLM is only fast when many of them are in flight. Use one client per
+event loop (its pool and semaphore belong to the loop that first uses them).
 """
 
 from __future__ import annotations
@@ -264,8 +265,7 @@ class LLMClient:
                 if stream:
                     await response.aread()
                     await response.aclose()
-                failure = http_failure(response, root, path, body.get("model") if body else None)
-                raise failure
+                raise http_failure(response, root, path, body.get("model") if body else None)
             return response, root
         raise Retryable(unreachable(roots))
 
