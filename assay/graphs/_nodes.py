@@ -64,8 +64,9 @@ def adapt(name: str, fn: NodeFn, *, uses_llm: bool = True) -> GraphNode:
     return node
 
 
-def gated(node: GraphNode, nxt: str, stop: str = "select") -> GatedNode:
-    """Go on to ``nxt`` unless this node's own spend exhausted the budget, then to ``stop``.
+def gated(node: GraphNode, nxt: str | Callable[[RunState], str], stop: str = "select") -> GatedNode:
+    """Go on to ``nxt`` (a node name, or a function of the state) unless this node's own spend exhausted
+    the budget, then to ``stop``.
 
     Deciding inside the node (``Command(goto=...)``) instead of with a conditional edge saves LangGraph a
     branch evaluation and a state coercion per step (measured: ~15% of orchestration time).
@@ -75,7 +76,9 @@ def gated(node: GraphNode, nxt: str, stop: str = "select") -> GatedNode:
         update = await node(state, runtime=runtime)
         usage = state.usage + Usage.model_validate(update.get("usage") or {})
         elapsed = state.elapsed_s + float(update.get("elapsed_s", 0.0))
-        return Command(update=update, goto=stop if state.budget.exhausted(usage, elapsed) else nxt)
+        if state.budget.exhausted(usage, elapsed):
+            return Command(update=update, goto=stop)
+        return Command(update=update, goto=nxt(state) if callable(nxt) else nxt)
 
     step.__name__ = getattr(node, "__name__", nxt)
     return step

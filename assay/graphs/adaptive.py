@@ -2,7 +2,7 @@
 
 This is MAgICoRe's shape (D1): refining every answer flips right answers to wrong (A3, A4), so revision is
 gated on measured signals. Easy problems (high sample agreement and reward) get a reward-weighted vote;
-hard ones loop verify -> review -> refine -> score until confident, stalled, out of budget or out of rounds.
+hard ones loop verify -> review -> refine -> verify -> score until confident, stalled, out of budget or out of rounds.
 The loop keeps the whole candidate pool and returns the best-scored candidate, never blindly the last
 revision (E1), and counts right/wrong flips of every revision when a reference is known (A3). The refiner
 sees the round number so it can raise its temperature and avoid answers already tried (J1).
@@ -221,6 +221,11 @@ def _follow(node: GraphNode) -> GatedNode:
     return route
 
 
+def _after_verify(state: RunState) -> str:
+    """Fresh revisions are verified, then scored: a refined candidate never wins on self-judgment alone."""
+    return "score" if any(c.scores.total is None for c in state.candidates) else "review"
+
+
 def _default_nodes() -> dict[str, NodeFn]:
     from assay.agents.refiner import refine
     from assay.agents.reviewer import review
@@ -246,9 +251,11 @@ def build_adaptive(*, human: bool = False, **nodes: NodeFn) -> Graph:
     route = _follow(adapt("route", _route_node(human), uses_llm=False))
     g.add_node("route", route, destinations=("aggregate", "verify", "select"))
     g.add_node("aggregate", adapt("aggregate", aggregate, uses_llm=False))
-    g.add_node("verify", gated(adapt("verify", fns["verify"]), "review"), destinations=("review", "select"))
+    verify = gated(adapt("verify", fns["verify"]), _after_verify)
+    g.add_node("verify", verify, destinations=("review", "score", "select"))
     g.add_node("review", gated(adapt("review", fns["review"]), "refine"), destinations=("refine", "select"))
-    g.add_node("refine", gated(adapt("refine", _next_round(fns["refine"])), "score"), destinations=("score", "select"))
+    refine = gated(adapt("refine", _next_round(fns["refine"])), "verify")
+    g.add_node("refine", refine, destinations=("verify", "select"))
     g.add_node("select", adapt("select", select, uses_llm=False))
     g.add_edge(START, "solve")
     g.add_edge("solve", "score")

@@ -43,7 +43,8 @@ async def test_hard_problem_refined_answer_becomes_best_and_stops_confident() ->
     assert state.stopped_by == "confident"
     assert state.best is not None and state.best.origin == "refiner" and state.answer == "4"
     assert state.round == 1 and state.best.round == 1 and state.best.parent is not None
-    assert [script.calls[n] for n in ("solve", "verify", "review", "refine", "score")] == [1, 1, 1, 1, 2]
+    # verify runs twice: once on the solver samples, once on the fresh revision before it is scored
+    assert [script.calls[n] for n in ("solve", "verify", "review", "refine", "score")] == [1, 2, 1, 1, 2]
     assert state.evidence and state.reviews
 
 
