@@ -80,5 +80,5 @@ def gated(node: GraphNode, nxt: str | Callable[[RunState], str], stop: str = "se
             return Command(update=update, goto=stop)
         return Command(update=update, goto=nxt(state) if callable(nxt) else nxt)
 
-    step.__name__ = getattr(node, "__name__", nxt)
+    step.__name__ = getattr(node, "__name__", "gated")
     return step
