@@ -59,15 +59,20 @@ async def call_with_retries(attempt: Callable[[], Awaitable[T]], max_attempts: i
     try:
         return await attempt()
     except Retryable as exc:
-        first: Retryable | None = exc
-        if max_attempts <= 1:
-            raise exc.error from None
+        return await retry_after_failure(exc, attempt, max_attempts)
+
+
+async def retry_after_failure(first: Retryable, attempt: Callable[[], Awaitable[T]], max_attempts: int) -> T:
+    """The slow path, once a first attempt has failed transiently: tenacity runs the remaining attempts."""
+    if max_attempts <= 1:
+        raise first.error from None
+    pending: Retryable | None = first
 
     async def replay_then_attempt() -> T:
         # Tenacity sees the first (already failed) attempt replayed, so its wait and stop logic stay whole.
-        nonlocal first
-        if first is not None:
-            failed, first = first, None
+        nonlocal pending
+        if pending is not None:
+            failed, pending = pending, None
             raise failed
         return await attempt()
 
