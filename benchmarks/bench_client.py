@@ -302,6 +302,7 @@ def main() -> None:
         "throughput": part_b,
         "endpoint": endpoint,
         "when": time.strftime("%FT%TZ", time.gmtime()),
+        "loadavg_at_end": os.getloadavg(),  # the machine may be shared: high load means noisy wall times
     }
     RESULTS.write_text(json.dumps(record, indent=2) + "\n")
     print(f"\nwritten: {RESULTS}")
