@@ -7,6 +7,7 @@ class AssayError(Exception):
     """Base class: ``str(err)`` is a single line meant for a user, never a traceback."""
 
     exit_code: int = 1
+    hint: str | None = None  # a follow-up for the user, printed on the same line (e.g. how to resume)
 
 
 class SettingsError(AssayError):

@@ -32,21 +32,27 @@ def main() -> None:
         if isinstance(code, int) and code:
             sys.exit(code)
     except AssayError as exc:
-        print(f"assay: error: {exc}", file=sys.stderr)
-        sys.exit(exc.exit_code)
+        _fail(_one_line(exc), exc.exit_code)
     except KeyboardInterrupt:
         print("assay: interrupted", file=sys.stderr)
         sys.exit(130)
     except (typer.Exit, SystemExit) as exc:
         code = exc.exit_code if isinstance(exc, typer.Exit) else exc.code
         sys.exit(code if isinstance(code, int) else 1)
-    except Exception as exc:  # click usage errors and the like
-        import click
-
-        if isinstance(exc, click.ClickException):
-            print(f"assay: error: {exc.format_message()}", file=sys.stderr)
-            sys.exit(exc.exit_code)
-        if isinstance(exc, click.exceptions.Abort):
-            print("assay: aborted", file=sys.stderr)
-            sys.exit(1)
+    except Exception as exc:  # usage errors from typer's (vendored) click
+        format_message = getattr(exc, "format_message", None)
+        if callable(format_message):
+            _fail(str(format_message()), int(getattr(exc, "exit_code", 2)))
+        if type(exc).__name__ == "Abort":
+            _fail("aborted", 1)
         raise
+
+
+def _one_line(exc: AssayError) -> str:
+    """The error and its hint (e.g. how to resume a run) on one line."""
+    return f"{exc}; {exc.hint}" if exc.hint else str(exc)
+
+
+def _fail(message: str, code: int) -> None:
+    print(f"assay: error: {message}", file=sys.stderr)
+    sys.exit(code)

@@ -130,9 +130,9 @@ def run_command(
     except KeyboardInterrupt:
         _err.print(f"the checkpoint keeps the run: resume with --thread {thread_id}", markup=False)
         raise
-    except AssayError:
+    except AssayError as exc:
         if progress.started:  # the graph ran: its checkpoint can be resumed
-            _err.print(f"assay: run stopped; resume with --thread {thread_id}", markup=False)
+            exc.hint = f"resume with --thread {thread_id}"
         raise
     if as_json:
         sys.stdout.write(json.dumps(to_json(state, thread_id), ensure_ascii=False) + "\n")
