@@ -110,9 +110,12 @@ def test_ctrl_c_mid_run_prints_the_thread_to_resume(tmp_path: Path) -> None:
         code = "from assay.cli.main import main; main()"
         args = ["run", "What is 2 + 2?", "--kind", "math", "--base-url", url, "--thread", "t-int"]
         proc = subprocess.Popen([sys.executable, "-c", code, *args], stderr=subprocess.PIPE, text=True, env=env)
-        time.sleep(4)
-        proc.send_signal(signal.SIGINT)
-        _, err = proc.communicate(timeout=30)
+        silent.settimeout(60)
+        conn, _ = silent.accept()  # the run is inside its first model call: interrupt it there
+        with conn:
+            time.sleep(0.2)
+            proc.send_signal(signal.SIGINT)
+            _, err = proc.communicate(timeout=30)
     assert proc.returncode == 130
     assert "resume with --thread t-int" in err and "Traceback" not in err
 
