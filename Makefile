@@ -8,7 +8,7 @@ QUESTION ?= What is 12 * 7? Answer with the number.
 
 $(BIN)/assay: pyproject.toml
 	$(PY) -m venv $(VENV)
-	$(BIN)/pip install -q -e '.[dev]'
+	$(BIN)/pip install -q -e '.[dev,search]'
 	touch $@
 
 setup: $(BIN)/assay
