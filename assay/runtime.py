@@ -31,6 +31,7 @@ from assay.graphs.registry import Recipe, build_graph, get_recipe
 from assay.llm.types import Usage
 from assay.settings import Settings, load_settings
 from assay.state import Budget, Candidate, Evidence, Flips, Review, Route, RunState, Scores, Task, TokenStats
+from assay.streaming import streaming_tokens
 
 HumanHook = Callable[[dict[str, Any]], bool | Awaitable[bool]]
 EventSink = Callable[[dict[str, Any]], None]
@@ -180,20 +181,24 @@ async def run(
     on_event: EventSink | None = None,
     budget: Budget | None = None,
     checkpointer: Checkpointer | None = None,
+    stream_tokens: bool = False,
 ) -> RunState:
     """Run ``graph`` on ``task`` and return the final ``RunState`` (resuming thread ``thread_id`` if it exists).
 
     ``human`` is called with the pending decision when a refined answer would replace a solver answer and
     returns approve (True) or reject. ``on_event`` receives node updates and start/end events as dicts.
     ``checkpointer`` defaults to SQLite at ``settings.checkpoints``; pass one to share it between runs.
+    ``stream_tokens`` also sends the agents' token deltas to ``on_event`` (``{"type": "token", ...}``).
     """
     the_task = make_task(task)
     settings = settings or (ctx.settings if ctx else load_settings())
     the_budget = budget or default_budget(settings)
     tid = thread_id or new_thread_id()
+    sink = on_event if stream_tokens else None
     async with _maybe_context(ctx, settings, the_task) as context, _maybe_saver(checkpointer, settings) as saver:
         try:
-            return await _run_thread(graph, the_task, the_budget, context, saver, tid, human, on_event)
+            with streaming_tokens(sink):
+                return await _run_thread(graph, the_task, the_budget, context, saver, tid, human, on_event)
         except sqlite3.DatabaseError as exc:
             raise _corrupt(settings.checkpoints, exc) from None
 

@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from assay import streaming
 from assay.agents._extract import extract_answer, extract_confidence
 from assay.context import RunContext
 from assay.errors import InputError, LLMHTTPError
@@ -120,8 +121,10 @@ async def structured_call(
     convo = list(prompt)
     for attempt in range(2):
         try:
-            completion = await ctx.llm.chat(
+            completion = await streaming.chat(
+                ctx.llm,
                 convo,
+                agent=name,
                 temperature=0.0,
                 max_tokens=max_tokens,
                 seed=attempt,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from assay import streaming
 from assay.agents._common import candidates_from, fill, get_prompt, messages, usage_of
 from assay.agents.reviewer import evidence_block
 from assay.agents.solver import user_prompt
@@ -93,7 +94,8 @@ async def refine(state: RunState, ctx: RunContext) -> dict[str, Any]:
         return {"notes": ["refine: no candidate to refine"]}
     cand, rev = picked
     settings = ctx.settings
-    completion = await ctx.llm.chat(
+    completion = await streaming.chat(
+        ctx.llm,
         messages(get_prompt(ctx, "refiner", "system", PROMPTS), refine_prompt(state, ctx, cand, rev)),
         n=SAMPLES,
         temperature=refine_temperature(settings.temperature, settings.temperature_step, state.round),
@@ -101,6 +103,7 @@ async def refine(state: RunState, ctx: RunContext) -> dict[str, Any]:
         seed=state.round,
         logprobs=True,
         top_logprobs=1,
+        agent="refiner",
     )
     new = candidates_from(completion, state, origin="refiner", kind=state.task.kind, parent=cand.id)
     return {"candidates": new, "usage": usage_of([completion])}

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from assay import streaming
 from assay.agents._common import candidates_from, fill, get_prompt, messages, usage_of
 from assay.context import RunContext
 from assay.state import RunState, Task
@@ -45,7 +46,8 @@ def user_prompt(task: Task, ctx: RunContext, agent: str = "solver") -> str:
 async def solve(state: RunState, ctx: RunContext) -> dict[str, Any]:
     """Node: ``settings.samples`` candidates for the current round, origin ``solver``."""
     settings = ctx.settings
-    completion = await ctx.llm.chat(
+    completion = await streaming.chat(
+        ctx.llm,
         messages(get_prompt(ctx, "solver", "system", PROMPTS), user_prompt(state.task, ctx)),
         n=settings.samples,
         temperature=settings.temperature,
@@ -53,6 +55,7 @@ async def solve(state: RunState, ctx: RunContext) -> dict[str, Any]:
         seed=state.round,
         logprobs=True,
         top_logprobs=TOP_LOGPROBS,
+        agent="solver",
     )
     cands = candidates_from(completion, state, origin="solver", kind=state.task.kind)
     return {"candidates": cands, "usage": usage_of([completion])}

@@ -15,6 +15,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.status import Status
 
 from assay.cli._render import render, to_json
@@ -83,11 +84,25 @@ class _Progress:
     def __init__(self) -> None:
         self.started = False
         self.status: Status | None = None
+        self.where = "starting"
+        self.tail = ""
 
     def __call__(self, event: dict[str, Any]) -> None:
         self.started = True
-        if self.status is not None and event.get("type") == "node" and event.get("phase") == "start":
-            self.status.update(f"round {event.get('round', 0)} · {event.get('node')}")
+        if self.status is None:
+            return
+        if event.get("type") == "node" and event.get("phase") == "start":
+            self.where, self.tail = f"round {event.get('round', 0)} · {event.get('node')}", ""
+        elif event.get("type") == "token" and event.get("index") == 0:  # show the first sample as it is written
+            self.tail = (self.tail + str(event.get("delta", "")))[-60:]
+        else:
+            return
+        self.status.update(f"{self.where} {escape(' '.join(self.tail.split()))}")
+
+    @property
+    def live(self) -> bool:
+        """True when a terminal shows the status line (then tokens are worth streaming)."""
+        return self.status is not None
 
     @contextmanager
     def shown(self, enabled: bool) -> Iterator[_Progress]:
@@ -126,7 +141,8 @@ def run_command(
     try:
         with progress.shown(enabled=not human):
             state = asyncio.run(run(task, graph=graph, settings=settings, thread_id=thread_id, budget=budget,
-                                    human=ask_human if human else None, on_event=progress))  # fmt: skip
+                                    human=ask_human if human else None, on_event=progress,
+                                    stream_tokens=progress.live))  # fmt: skip
     except KeyboardInterrupt:
         _err.print(f"the checkpoint keeps the run: resume with --thread {thread_id}", markup=False)
         raise
