@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -50,3 +51,21 @@ def test_status_of_unreachable_external_endpoint() -> None:
         {"name": "external", "model": "smollm2", "base_url": "http://127.0.0.1:9", "pid": None, "healthy": False,
          "rss_mb": None}
     ]  # fmt: skip
+
+
+def test_run_json_end_to_end_then_resume_the_finished_thread(live_settings: Settings) -> None:
+    """`assay run --json` on the real servers prints one JSON object; the same --thread returns it again."""
+    thread = f"cli-{time.time_ns()}"
+    argv = [sys.executable, "-c", "from assay.cli.main import main; main()", "run", "What is 2 + 3?"]
+    argv += ["--kind", "math", "--json", "--budget-calls", "12", "--reference", "5", "--thread", thread]
+    env = os.environ | {"ASSAY_SAMPLES": "2", "ASSAY_MAX_TOKENS": "96", "ASSAY_MAX_ROUNDS": "1"}
+    first = subprocess.run(argv, capture_output=True, text=True, timeout=600, env=env)
+    assert first.returncode == 0, first.stderr
+    out = json.loads(first.stdout)
+    assert {"answer", "stopped_by", "routes", "candidates", "evidence", "usage", "elapsed_s", "flips"} <= set(out)
+    assert out["stopped_by"] and out["routes"] and out["candidates"] and out["thread_id"] == thread
+    assert out["usage"]["calls"] > 0 and out["usage"]["completion_tokens"] > 0
+    again = subprocess.run(argv, capture_output=True, text=True, timeout=120, env=env)
+    assert again.returncode == 0, again.stderr
+    resumed = json.loads(again.stdout)
+    assert (resumed["answer"], resumed["usage"]) == (out["answer"], out["usage"])  # nothing re-ran
