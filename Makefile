@@ -2,7 +2,7 @@
 PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-QUESTION ?= What is 12 * 7? Answer with the number.
+QUESTION ?= What is the capital of France?
 
 .PHONY: setup demo test unit integration lint
 
