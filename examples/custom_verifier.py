@@ -19,7 +19,8 @@ from assay.graphs.adaptive import build_adaptive
 
 
 def count_evidence(cand: assay.Candidate) -> assay.Evidence:
-    """A count must parse as a whole number >= 0."""
+    """A count must parse as a whole number >= 0. Necessary, not sufficient: the check can fail a candidate,
+    but passing it proves nothing, so a pass is recorded as undecided (``passed=None``) and adds no score."""
     answer = (cand.answer or "").replace(",", "").strip()
     ok = answer.isdigit()
     return assay.Evidence(
@@ -28,7 +29,7 @@ def count_evidence(cand: assay.Candidate) -> assay.Evidence:
         tool="count-check",
         input=cand.answer or "",
         outcome="a whole number" if ok else f"{answer!r} is not a whole, non-negative number",
-        passed=ok,
+        passed=None if ok else False,
     )
 
 
