@@ -28,6 +28,7 @@ from assay.state import Candidate, Route, RunState, StopReason
 
 Graph = StateGraph[RunState, RunContext, RunState, RunState]
 _NODES = ("solve", "score", "verify", "review", "refine")
+CHEAP_TOOLS = frozenset({"code", "math"})  # kinds whose verifier is a fast sandbox run, not more model calls
 
 
 def thresholds(settings: Settings, state: RunState) -> dict[str, float]:
@@ -68,11 +69,14 @@ def _stop(state: RunState, best: float, no_improve: int, settings: Settings) -> 
 
 
 def _easy(state: RunState, settings: Settings, signals: dict[str, float | None]) -> bool:
-    """D1's difficulty label on the first round: agreement >= tau_a and reward >= tau_r."""
+    """D1's difficulty label on the first round: agreement >= tau_a and reward >= tau_r, and no failing tool
+    evidence against the vote's winner (external evidence beats agreement: B6, B7)."""
     result = vote(state.round_candidates(0), _answer_key(state))
     agreement = result.agreement if result.agreement is not None else result.share
-    signals.update(agreement=agreement, reward=result.reward, vote_share=result.share)
-    return agreement >= settings.tau_agreement and result.reward is not None and result.reward >= settings.tau_reward
+    evidence = result.winner.scores.evidence if result.winner else None
+    signals.update(agreement=agreement, reward=result.reward, vote_share=result.share, evidence=evidence)
+    confident = result.reward is not None and result.reward >= settings.tau_reward
+    return agreement >= settings.tau_agreement and confident and (evidence is None or evidence >= 1.0)
 
 
 def decide(state: RunState, settings: Settings) -> Update:
@@ -92,11 +96,17 @@ def decide(state: RunState, settings: Settings) -> Update:
         signals.update(round_best=new, earlier_best=old, no_improve=no_improve)
         update["flips"] = count_flips(state.candidates, state.round)
     stop = _stop(state, best_total, no_improve, settings)
-    route = make("select", stop[1]) if stop else make("verify", _hard_reason(state, settings, signals))
+    route = make("select", stop[1]) if stop else make(_hard_target(state), _hard_reason(state, settings, signals))
     update.update(routes=[route], no_improve=no_improve, best_id=_id(best))
     if stop:
         update["stopped_by"] = stop[0]
     return update
+
+
+def _hard_target(state: RunState) -> str:
+    """Verify before the review unless every candidate was verified already (after solve for cheap tools,
+    after every refine)."""
+    return "verify" if state.round == 0 and state.task.kind not in CHEAP_TOOLS else "review"
 
 
 def _hard_reason(state: RunState, settings: Settings, signals: dict[str, float | None]) -> str:
@@ -221,6 +231,12 @@ def _follow(node: GraphNode) -> GatedNode:
     return route
 
 
+def _after_solve(state: RunState) -> str:
+    """Cheap, decisive tools (tests, re-run arithmetic) run before the first score, so even the easy path never
+    ignores a failing test; costly ones (retrieval + claim judging) wait for the hard path."""
+    return "verify" if state.task.kind in CHEAP_TOOLS else "score"
+
+
 def _after_verify(state: RunState) -> str:
     """Fresh revisions are verified, then scored: a refined candidate never wins on self-judgment alone."""
     return "score" if any(c.scores.total is None for c in state.candidates) else "review"
@@ -246,10 +262,10 @@ def build_adaptive(*, human: bool = False, **nodes: NodeFn) -> Graph:
         raise TypeError(f"unknown node(s) {sorted(unknown)}; expected some of {_NODES}")
     fns = {**(_default_nodes() if set(nodes) != set(_NODES) else {}), **nodes}
     g: Graph = StateGraph(RunState, context_schema=RunContext)
-    g.add_node("solve", adapt("solve", fns["solve"]))
+    g.add_node("solve", gated(adapt("solve", fns["solve"]), _after_solve), destinations=("verify", "score", "select"))
     g.add_node("score", adapt("score", fns["score"]))
     route = _follow(adapt("route", _route_node(human), uses_llm=False))
-    g.add_node("route", route, destinations=("aggregate", "verify", "select"))
+    g.add_node("route", route, destinations=("aggregate", "verify", "review", "select"))
     g.add_node("aggregate", adapt("aggregate", aggregate, uses_llm=False))
     verify = gated(adapt("verify", fns["verify"]), _after_verify)
     g.add_node("verify", verify, destinations=("review", "score", "select"))
@@ -258,7 +274,6 @@ def build_adaptive(*, human: bool = False, **nodes: NodeFn) -> Graph:
     g.add_node("refine", refine, destinations=("verify", "select"))
     g.add_node("select", adapt("select", select, uses_llm=False))
     g.add_edge(START, "solve")
-    g.add_edge("solve", "score")
     g.add_edge("score", "route")
     g.add_edge("aggregate", END)
     g.add_edge("select", END)

@@ -23,6 +23,7 @@ class Script:
     refine_answers: list[str] = field(default_factory=list)
     totals: dict[str, float] = field(default_factory=dict)
     rewards: dict[str, float] = field(default_factory=dict)
+    evidence: dict[str, float] = field(default_factory=dict)  # answer -> Scores.evidence (absent: None)
     reference: str | None = None
     calls_per_node: int = 1
     tokens_per_node: int = 10
@@ -49,7 +50,12 @@ class Script:
 
     def _scored(self, cand: Candidate, agreement: float) -> Candidate:
         answer = cand.answer or ""
-        scores = Scores(agreement=agreement, reward=self.rewards.get(answer, 0.5), total=self.totals.get(answer, 0.5))
+        scores = Scores(
+            agreement=agreement,
+            reward=self.rewards.get(answer, 0.5),
+            evidence=self.evidence.get(answer),
+            total=self.totals.get(answer, 0.5),
+        )
         correct = None if self.reference is None else answer == self.reference
         return cand.model_copy(update={"scores": scores, "correct": correct})
 

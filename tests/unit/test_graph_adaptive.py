@@ -13,7 +13,7 @@ from assay.graphs.registry import build_graph, get_recipe, graph_names
 from assay.state import Budget, RunState, Task
 
 
-async def run_graph(script: Script, *, budget: Budget | None = None, kind: str = "math", **settings: Any) -> RunState:
+async def run_graph(script: Script, *, budget: Budget | None = None, kind: str = "qa", **settings: Any) -> RunState:
     app = build_adaptive(**script.nodes()).compile()
     task = Task(question="what is 2 + 2?", kind=kind, reference=script.reference)
     start = RunState(task=task, budget=budget or Budget())
@@ -85,7 +85,8 @@ async def test_budget_exhausted_by_the_solver_skips_scoring() -> None:
     script = Script(["3", "5"], ["4"], totals={"3": 0.4, "5": 0.3}, tokens_per_node=500)
     state = await run_graph(script, budget=Budget(max_tokens=100))
     assert state.stopped_by == "budget" and script.calls["score"] == 0
-    assert any("score: skipped, budget exhausted (tokens)" in n for n in state.notes)
+    assert targets(state) == [("budget", "select"), ("select", "__end__")]
+    assert "tokens" in state.routes[0].reason
     assert state.answer is not None  # an unscored pool still yields an answer
 
 
@@ -123,3 +124,21 @@ def test_mermaid_shows_the_topology() -> None:
     mermaid = build_adaptive(**Script(["1"]).nodes()).compile().get_graph().draw_mermaid()
     for node in ("solve", "score", "route", "aggregate", "verify", "review", "refine", "select"):
         assert node in mermaid
+
+
+@pytest.mark.parametrize("kind", ["code", "math"])
+async def test_cheap_tools_run_before_the_first_score(kind: str) -> None:
+    script = Script(["3", "5"], ["4"], totals={"3": 0.4, "5": 0.3, "4": 0.9})
+    state = await run_graph(script, kind=kind, tau_confident=0.8)
+    assert targets(state)[0] == ("route", "review")  # already verified: no second verify before the review
+    assert script.calls["verify"] == 2 and script.calls["score"] == 2  # after solve and after refine
+    assert state.stopped_by == "confident" and state.answer == "4"
+
+
+async def test_failing_evidence_blocks_the_easy_path() -> None:
+    agreed = {"totals": {"4": 0.7}, "rewards": {"4": 0.95}}
+    passing = await run_graph(Script(["4", "4", "4"], **agreed, evidence={"4": 1.0}), kind="code")
+    assert passing.stopped_by == "easy" and passing.routes[0].signals["evidence"] == 1.0
+    failing = await run_graph(Script(["4", "4", "4"], ["5"], **agreed, evidence={"4": 0.0}), kind="code")
+    assert failing.routes[0].target == "review" and failing.routes[0].signals["evidence"] == 0.0
+    assert failing.stopped_by != "easy" and failing.routes[0].reason.startswith("hard")

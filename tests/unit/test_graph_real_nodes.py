@@ -57,7 +57,8 @@ async def test_easy_with_real_nodes_makes_one_solver_request(tmp_path: Path) -> 
 async def test_hard_with_real_nodes_refined_answer_wins(wrong_solver: tuple[FakeLLM, RunContext]) -> None:
     fake, ctx = wrong_solver
     state = await run(TASK, ctx=ctx)
-    assert state.routes[0].target == "verify"
+    assert state.routes[0].target == "review"  # math: the arithmetic was re-run before the first score
+    assert {e.candidate_id for e in state.evidence} >= {c.id for c in state.round_candidates(0)}
     assert state.best is not None and state.best.origin == "refiner" and state.answer == "4"
     assert state.stopped_by in ("confident", "no_improvement", "max_rounds")
     assert state.flips.wrong_to_right >= 1 and state.flips.right_to_wrong == 0

@@ -97,11 +97,12 @@ async def test_events_stream_node_updates_and_phases(ctx: RunContext) -> None:
     events: list[dict[str, Any]] = []
     await run(TASK, graph=stub_graph(Script(["3", "5"], ["4"], totals=HARD)), ctx=ctx, on_event=events.append)
     updates = [e["node"] for e in events if e["type"] == "update"]
-    assert updates == ["solve", "score", "route", "verify", "review", "refine", "verify", "score", "route", "select"]
+    # math: the cheap verifier runs before every score, so the hard path goes straight to the review
+    assert updates == ["solve", "verify", "score", "route", "review", "refine", "verify", "score", "route", "select"]
     phases = [(e["node"], e["phase"]) for e in events if e["type"] == "node"]
     assert ("solve", "start") in phases and ("select", "end") in phases
     route_update = next(e for e in events if e["type"] == "update" and e["node"] == "route")
-    assert route_update["update"]["routes"][0]["target"] == "verify"  # JSON-ready
+    assert route_update["update"]["routes"][0]["target"] == "review"  # JSON-ready
 
 
 async def test_corrupt_checkpoint_is_one_line_and_left_untouched(tmp_path: Path) -> None:
