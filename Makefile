@@ -27,6 +27,7 @@ integration: setup
 test: unit integration
 
 lint: setup
-	$(BIN)/ruff check assay tests
-	$(BIN)/ruff format --check assay tests
+	$(BIN)/ruff check assay tests benchmarks examples
+	$(BIN)/ruff format --check assay tests benchmarks examples
 	$(BIN)/mypy assay
+	$(BIN)/mypy --strict benchmarks/*.py examples/*.py

@@ -61,6 +61,7 @@ def build_graph(name: str, **kwargs: Any) -> Graph:
 register_graph(
     "adaptive",
     build_adaptive,
-    "solve -> score -> easy: reward-weighted vote | hard: verify -> review -> refine -> re-score, best so far (D1, E1)",
+    "solve -> [tests/arithmetic] -> score -> easy: reward-weighted vote | "
+    "hard: review -> refine -> verify -> re-score; best so far (D1, E1)",
     supports_human=True,
 )
