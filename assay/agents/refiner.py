@@ -3,6 +3,7 @@
 Feedback friction (J1): models resist feedback, so each round samples hotter (``temperature +
 round * temperature_step``) and the prompt lists the answers already tried. The originals stay in the
 pool; selection keeps the best so far, not the last revision (E1), and flips are counted by the graph (A3).
+For math, a deterministic repair from the verifier's computed values joins the model's revisions (``repair``).
 """
 
 from __future__ import annotations
@@ -10,7 +11,8 @@ from __future__ import annotations
 from typing import Any
 
 from assay import streaming
-from assay.agents._common import candidates_from, fill, get_prompt, messages, usage_of
+from assay.agents._common import candidates_from, fill, get_prompt, messages, new_ids, usage_of
+from assay.agents.repair import repair
 from assay.agents.reviewer import evidence_block
 from assay.agents.solver import user_prompt
 from assay.context import RunContext
@@ -106,4 +108,5 @@ async def refine(state: RunState, ctx: RunContext) -> dict[str, Any]:
         agent="refiner",
     )
     new = candidates_from(completion, state, origin="refiner", kind=state.task.kind, parent=cand.id)
-    return {"candidates": new, "usage": usage_of([completion])}
+    fixed = repair(cand, state, new_ids(state, "repair", 1)[0])  # tool-driven repair next to the LLM's (B1, A7)
+    return {"candidates": [*new, *([fixed] if fixed else [])], "usage": usage_of([completion])}

@@ -119,9 +119,11 @@ def extract_arithmetic(solution_text: str) -> str | None:
         return None
     lines = [
         "failures = []",
+        "def exact(value):",  # 1234567, not 1.23457e+06: the refiner copies this value into a repair
+        "    return str(int(value)) if float(value).is_integer() else repr(round(value, 10))",
         "def step(computed, stated, text):",
         "    if abs(computed - stated) > max(1e-9, 1e-6 * max(abs(computed), abs(stated))):",
-        "        failures.append(f'{text} (computed {computed:g})')",
+        "        failures.append(f'{text} (computed {exact(computed)})')",
     ]
     lines += [f"step(({lhs}), ({rhs}), {text!r})" for lhs, rhs, text in equations]
     lines += [f"answer = {equations[-1][0]}", "print(answer)", "assert not failures, '; '.join(failures)"]

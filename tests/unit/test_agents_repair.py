@@ -1,0 +1,69 @@
+"""Tool-driven repair: wrong steps found by the real sandboxed verifier become a corrected revision."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from assay.agents.refiner import refine
+from assay.agents.repair import apply_fix, corrections, repair
+from assay.agents.verifier import program_evidence
+from assay.context import RunContext
+from assay.settings import load_settings
+from assay.state import Candidate, Evidence, Review, RunState, Task
+from assay.testing import FakeLLM
+from assay.tools.program import check_program, extract_arithmetic
+
+WRONG = "I start with 94 stickers.\n12 * 7 = 94\nThen 94 + 6 = 100\nAnswer: 100"
+
+
+async def verified(text: str, answer: str, cid: str = "c") -> Evidence:
+    cand = Candidate(id=cid, text=text, answer=answer)
+    program = extract_arithmetic(text)
+    assert program is not None
+    return program_evidence(cand, program, await check_program(program, answer))
+
+
+async def test_wrong_step_is_corrected_and_later_uses_follow_but_earlier_ones_do_not() -> None:
+    evidence = await verified(WRONG, "100")
+    assert evidence.passed is False
+    assert corrections([evidence], "c") == [("12 * 7", "94", "84")]  # "94 + 6 = 100" is right as written
+    fixed = apply_fix(WRONG, ("12 * 7", "94", "84"))
+    assert fixed == "I start with 94 stickers.\n12 * 7 = 84\nThen 84 + 6 = 100\nAnswer: 100"
+    again = await verified(fixed, "100")  # the dependent step is now visibly wrong: the next round repairs it
+    assert corrections([again], "c") == [("84 + 6", "100", "90")]
+    assert apply_fix(fixed, corrections([again], "c")[0]).endswith("84 + 6 = 90\nAnswer: 90")
+
+
+async def test_large_results_are_exact_not_exponent_notation() -> None:
+    evidence = await verified("1000 * 1234 = 1235000\nAnswer: 1235000", "1235000")
+    assert corrections([evidence], "c") == [("1000 * 1234", "1235000", "1234000")]
+
+
+def _state(kind: str, text: str, evidence: list[Evidence]) -> RunState:
+    cand = Candidate(id="r0-solver-0", text=text, answer="94")
+    review = Review(id="v", candidate_id=cand.id, verdict="incorrect", critique="step 1", evidence_ids=[evidence[0].id])
+    return RunState(task=Task(question="What is 12 * 7?", kind=kind), candidates=[cand], evidence=evidence,
+                    reviews=[review], round=1)  # fmt: skip
+
+
+async def test_refine_adds_the_repair_next_to_the_model_revisions(tmp_path: Path) -> None:
+    text = "12 * 7 = 94\nAnswer: 94"
+    evidence = await verified(text, "94", "r0-solver-0")
+    fake = FakeLLM(default="12 * 7 = 80\nAnswer: 80")
+    ctx = RunContext(settings=load_settings(home=tmp_path), llm=fake.client())
+    update = await refine(_state("math", text, [evidence]), ctx)
+    repaired = [c for c in update["candidates"] if "repair" in c.id]
+    assert len(update["candidates"]) == 3 and len(repaired) == 1
+    assert repaired[0].answer == "84" and repaired[0].parent == "r0-solver-0" and repaired[0].round == 1
+    assert repaired[0].origin == "refiner"
+
+
+async def test_no_repair_outside_math_or_when_already_in_the_pool() -> None:
+    text = "12 * 7 = 94\nAnswer: 94"
+    evidence = await verified(text, "94", "r0-solver-0")
+    assert repair(Candidate(id="r0-solver-0", text=text), _state("qa", text, [evidence]), "x") is None
+    state = _state("math", text, [evidence])
+    first = repair(state.candidates[0], state, "r1-repair-0")
+    assert first is not None
+    state.candidates.append(first)
+    assert repair(state.candidates[0], state, "r1-repair-1") is None
