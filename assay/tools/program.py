@@ -121,8 +121,12 @@ def extract_arithmetic(solution_text: str) -> str | None:
         "failures = []",
         "def exact(value):",  # 1234567, not 1.23457e+06: the refiner copies this value into a repair
         "    return str(int(value)) if float(value).is_integer() else repr(round(value, 10))",
+        "def wrong(computed, stated):",  # whole numbers compare exactly; fractions with a relative tolerance
+        "    if float(computed).is_integer() and float(stated).is_integer():",
+        "        return computed != stated",
+        "    return abs(computed - stated) > max(1e-9, 1e-6 * max(abs(computed), abs(stated)))",
         "def step(computed, stated, text):",
-        "    if abs(computed - stated) > max(1e-9, 1e-6 * max(abs(computed), abs(stated))):",
+        "    if wrong(computed, stated):",
         "        failures.append(f'{text} (computed {exact(computed)})')",
     ]
     lines += [f"step(({lhs}), ({rhs}), {text!r})" for lhs, rhs, text in equations]

@@ -34,6 +34,11 @@ async def test_wrong_step_is_corrected_and_later_uses_follow_but_earlier_ones_do
     assert apply_fix(fixed, corrections([again], "c")[0]).endswith("84 + 6 = 90\nAnswer: 90")
 
 
+async def test_off_by_one_in_a_large_whole_number_is_caught() -> None:
+    evidence = await verified("1000 * 1234 = 1234001\nAnswer: 1234001", "1234001")
+    assert corrections([evidence], "c") == [("1000 * 1234", "1234001", "1234000")]
+
+
 async def test_large_results_are_exact_not_exponent_notation() -> None:
     evidence = await verified("1000 * 1234 = 1235000\nAnswer: 1235000", "1235000")
     assert corrections([evidence], "c") == [("1000 * 1234", "1235000", "1234000")]
