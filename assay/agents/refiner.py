@@ -11,8 +11,8 @@ from __future__ import annotations
 from typing import Any
 
 from assay import streaming
-from assay.agents._common import candidates_from, fill, get_prompt, messages, new_ids, usage_of
-from assay.agents.repair import repair
+from assay.agents._common import candidates_from, fill, get_prompt, messages, usage_of
+from assay.agents.repair import repairs
 from assay.agents.reviewer import evidence_block
 from assay.agents.solver import user_prompt
 from assay.context import RunContext
@@ -108,5 +108,5 @@ async def refine(state: RunState, ctx: RunContext) -> dict[str, Any]:
         agent="refiner",
     )
     new = candidates_from(completion, state, origin="refiner", kind=state.task.kind, parent=cand.id)
-    fixed = repair(cand, state, new_ids(state, "repair", 1)[0])  # tool-driven repair next to the LLM's (B1, A7)
-    return {"candidates": [*new, *([fixed] if fixed else [])], "usage": usage_of([completion])}
+    fixed = repairs(state)  # tool-driven repairs next to the model's revisions (B1, A7): no model calls
+    return {"candidates": [*new, *fixed], "usage": usage_of([completion])}

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from assay.agents._common import new_ids
 from assay.agents._extract import extract_answer
 from assay.state import Candidate, Evidence, RunState
 
@@ -40,6 +41,9 @@ def apply_fix(text: str, fix: Fix) -> str:
     return head + tail
 
 
+MAX_REPAIRS = 4
+
+
 def repair(cand: Candidate, state: RunState, candidate_id: str) -> Candidate | None:
     """The repaired revision of ``cand`` (math only), or None when there is nothing new to propose."""
     if state.task.kind != "math":
@@ -57,3 +61,23 @@ def repair(cand: Candidate, state: RunState, candidate_id: str) -> Candidate | N
         parent=cand.id,
         round=state.round,
     )
+
+
+def _score(cand: Candidate) -> float:
+    return cand.scores.total if cand.scores.total is not None else -1.0
+
+
+def repairs(state: RunState, limit: int = MAX_REPAIRS) -> list[Candidate]:
+    """Repairs of the best-scored pool candidates that a re-run showed wrong steps in (no model calls)."""
+    ranked = sorted(
+        state.candidates, key=lambda c: c.scores.total if c.scores.total is not None else -1.0, reverse=True
+    )
+    made: list[Candidate] = []
+    for cand in ranked:
+        pool = state.model_copy(update={"candidates": [*state.candidates, *made]})
+        fixed = repair(cand, pool, new_ids(pool, "repair", 1)[0])
+        if fixed is not None:
+            made.append(fixed)
+        if len(made) >= limit:
+            break
+    return made

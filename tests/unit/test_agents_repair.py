@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from assay.agents.refiner import refine
-from assay.agents.repair import apply_fix, corrections, repair
+from assay.agents.repair import apply_fix, corrections, repair, repairs
 from assay.agents.verifier import program_evidence
 from assay.context import RunContext
 from assay.settings import load_settings
-from assay.state import Candidate, Evidence, Review, RunState, Task
+from assay.state import Candidate, Evidence, Review, RunState, Scores, Task
 from assay.testing import FakeLLM
 from assay.tools.program import check_program, extract_arithmetic
 
@@ -58,7 +58,7 @@ async def test_refine_adds_the_repair_next_to_the_model_revisions(tmp_path: Path
     ctx = RunContext(settings=load_settings(home=tmp_path), llm=fake.client())
     update = await refine(_state("math", text, [evidence]), ctx)
     repaired = [c for c in update["candidates"] if "repair" in c.id]
-    assert len(update["candidates"]) == 3 and len(repaired) == 1
+    assert len(update["candidates"]) == 3 and [c.id for c in repaired] == ["r1-repair-0"]
     assert repaired[0].answer == "84" and repaired[0].parent == "r0-solver-0" and repaired[0].round == 1
     assert repaired[0].origin == "refiner"
 
@@ -72,3 +72,17 @@ async def test_no_repair_outside_math_or_when_already_in_the_pool() -> None:
     assert first is not None
     state.candidates.append(first)
     assert repair(state.candidates[0], state, "r1-repair-1") is None
+
+
+async def test_every_pool_candidate_with_wrong_steps_gets_one_repair_best_first() -> None:
+    texts = {"a": "12 * 7 = 94\nAnswer: 94", "b": "So 12 * 7 = 90\nAnswer: 90", "c": "It is 84.\nAnswer: 84"}
+    evidence = [await verified(text, text[-2:], cid) for cid, text in texts.items() if "=" in text]
+    cands = [
+        Candidate(id=cid, text=text, answer=text[-2:], scores=Scores(total=total))
+        for (cid, text), total in zip(texts.items(), (0.2, 0.5, 0.9), strict=True)
+    ]
+    state = RunState(task=Task(question="What is 12 * 7?", kind="math"), candidates=cands, evidence=evidence, round=2)
+    made = repairs(state)
+    assert [(c.id, c.parent, c.answer) for c in made] == [("r2-repair-0", "b", "84"), ("r2-repair-1", "a", "84")]
+    again = state.model_copy(update={"candidates": [*cands, *made]})
+    assert repairs(again) == []  # nothing new to propose
