@@ -37,7 +37,8 @@ def apply_fix(text: str, fix: Fix) -> str:
     if step is None:
         return text
     head = text[: step.start()] + f"{lhs} = {value}"
-    tail = re.sub(rf"(?<![\d.]){re.escape(rhs)}(?![\d.])", value, text[step.end() :])
+    standalone = rf"(?<!\d)(?<!\d\.){re.escape(rhs)}(?!\d)(?!\.\d)"  # "90." ends a sentence; "1.90" is another number
+    tail = re.sub(standalone, value, text[step.end() :])
     return head + tail
 
 

@@ -86,3 +86,9 @@ async def test_every_pool_candidate_with_wrong_steps_gets_one_repair_best_first(
     assert [(c.id, c.parent, c.answer) for c in made] == [("r2-repair-0", "b", "84"), ("r2-repair-1", "a", "84")]
     again = state.model_copy(update={"candidates": [*cands, *made]})
     assert repairs(again) == []  # nothing new to propose
+
+
+def test_later_uses_at_the_end_of_a_sentence_are_rewritten_but_other_numbers_are_not() -> None:
+    text = "12 * 7 = 90\nThe answer is 90. Not 1.90 or 900 or 90.5.\nAnswer: 90"
+    fixed = apply_fix(text, ("12 * 7", "90", "84"))
+    assert fixed == "12 * 7 = 84\nThe answer is 84. Not 1.90 or 900 or 90.5.\nAnswer: 84"
