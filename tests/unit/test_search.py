@@ -140,6 +140,23 @@ async def test_default_retriever_finds_wikipedia_articles_with_attribution(tmp_p
     assert any(p.name.startswith("wiki-en-us-") for p in (tmp_path / "search").iterdir())
 
 
+async def test_default_retriever_loads_the_index_once_per_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    opened: list[Path | None] = []
+
+    def fake_open(source: object, cache_root: Path | None) -> corpus.Index:
+        opened.append(cache_root)
+        return corpus.build_index([Document(id="1", title="Mona Lisa", text="painted by Leonardo")])
+
+    monkeypatch.setattr("assay.tools.search.open_index", fake_open)
+    for _ in range(3):  # one QA run after another in the same process
+        hits = await default_retriever(Settings(home=tmp_path)).search("Mona Lisa painter")
+        assert hits[0].title == "Mona Lisa"
+    assert opened == [tmp_path / "search"]
+    assert default_retriever(Settings(home=tmp_path / "other")) is not default_retriever(Settings(home=tmp_path))
+
+
 @needs_wiki
 def test_wiki_corpus_has_about_ten_thousand_titled_summaries() -> None:
     docs = WikiSource().load()
