@@ -53,21 +53,22 @@ def _resolve_isolation(allow_weak: bool, isolation: Isolation | None) -> Isolati
     return chosen
 
 
-def _make_workdir(code: str, files: Files | None, uid: int) -> str:
-    """A fresh private dir holding main.py and the input files, owned by the sandbox uid."""
-    workdir = tempfile.mkdtemp(prefix="assay-sbx-")
+def _fill_workdir(workdir: str, code: str, files: Files | None, uid: int) -> None:
+    """main.py and the input files in the fresh work dir, owned by the sandbox uid."""
     payload: dict[str, str | bytes] = {**(files or {}), MAIN_FILE: code}
     for name, content in payload.items():
         path = os.path.join(workdir, name)
-        os.makedirs(os.path.dirname(path), exist_ok=True)
         data = content.encode("utf-8") if isinstance(content, str) else content
-        with open(path, "wb") as handle:
-            handle.write(data)
+        try:  # names that clash ("a" and "a/b") or name a directory ("d/")
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            with open(path, "wb") as handle:
+                handle.write(data)
+        except OSError as exc:
+            raise InputError(f"cannot write sandbox file {name!r}: {exc.strerror or exc}") from None
     if uid:
         for root, dirs, names in os.walk(workdir):
             for entry in [root, *(os.path.join(root, n) for n in dirs + names)]:
                 os.chown(entry, uid, uid)
-    return workdir
 
 
 def _nproc(isolation: Isolation, uid: int) -> int:
@@ -111,9 +112,10 @@ async def run_python_files(
     chosen = _resolve_isolation(allow_weak, isolation)
     uid = sandbox_uid() if can_drop_uid(chosen) else 0
     limits = Limits(cpu_s=max(1, int(timeout_s) + 1), memory_mb=memory_mb, nproc=_nproc(chosen, uid))
-    workdir = _make_workdir(code, files, uid)
-    started = time.monotonic()
+    workdir = tempfile.mkdtemp(prefix="assay-sbx-")
     try:
+        _fill_workdir(workdir, code, files, uid)
+        started = time.monotonic()
         command = python_argv(uid, ["-c", BOOTSTRAP, *limits.argv(uid, chosen != "bwrap")])
         data = stdin.encode("utf-8") if isinstance(stdin, str) else stdin
         env = {**_ENV, "HOME": workdir, "TMPDIR": workdir}

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
+
 import pytest
 
 from assay.errors import InputError, SandboxError
@@ -71,6 +74,16 @@ def test_sync_wrapper() -> None:
 async def test_bad_arguments_raise_input_error(kwargs: dict[str, object], message: str) -> None:
     with pytest.raises(InputError, match=message):
         await run_python("pass", **kwargs)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("files", [{"a": "x", "a/b": "y"}, {"d/": "x"}])
+async def test_unwritable_file_names_raise_input_error_and_leave_no_work_dir(
+    files: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    with pytest.raises(InputError, match="cannot write sandbox file"):
+        await run_python("pass", files=files, allow_weak=True)
+    assert list(tmp_path.iterdir()) == []
 
 
 async def test_refuses_without_namespaces_unless_opted_in(monkeypatch: pytest.MonkeyPatch) -> None:
