@@ -16,6 +16,7 @@ from assay.agents.repair import repairs
 from assay.agents.reviewer import evidence_block
 from assay.agents.solver import user_prompt
 from assay.context import RunContext
+from assay.graphs._select import best_candidate
 from assay.signals._normalize import normalize_answer
 from assay.state import Candidate, Review, RunState
 
@@ -63,10 +64,8 @@ def target(state: RunState) -> tuple[Candidate, Review | None] | None:
             return state.candidate(rev.candidate_id), rev
         except KeyError:
             continue
-    pool = [c for c in state.candidates if c.scores.total is not None] or state.candidates
-    if not pool:
-        return None
-    return max(pool, key=lambda c: c.scores.total or 0.0), None
+    best = best_candidate(state.candidates)
+    return (best, None) if best else None
 
 
 def refine_prompt(state: RunState, ctx: RunContext, cand: Candidate, rev: Review | None) -> str:

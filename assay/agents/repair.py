@@ -14,6 +14,7 @@ from collections.abc import Sequence
 
 from assay.agents._common import new_ids
 from assay.agents._extract import extract_answer
+from assay.graphs._select import total
 from assay.state import Candidate, Evidence, RunState
 
 _FAILURE = re.compile(r"(?:^|; )(?P<lhs>[^=;]+?) = (?P<rhs>[^=;(]+?) \(computed (?P<value>[^)]+)\)")
@@ -64,15 +65,9 @@ def repair(cand: Candidate, state: RunState, candidate_id: str) -> Candidate | N
     )
 
 
-def _score(cand: Candidate) -> float:
-    return cand.scores.total if cand.scores.total is not None else -1.0
-
-
 def repairs(state: RunState, limit: int = MAX_REPAIRS) -> list[Candidate]:
     """Repairs of the best-scored pool candidates that a re-run showed wrong steps in (no model calls)."""
-    ranked = sorted(
-        state.candidates, key=lambda c: c.scores.total if c.scores.total is not None else -1.0, reverse=True
-    )
+    ranked = sorted(state.candidates, key=total, reverse=True)
     made: list[Candidate] = []
     for cand in ranked:
         pool = state.model_copy(update={"candidates": [*state.candidates, *made]})
