@@ -149,7 +149,7 @@ async def _review_one(cand: Candidate, state: RunState, ctx: RunContext) -> tupl
     user = fill(
         get_prompt(ctx, "reviewer", "user", PROMPTS),
         question=state.task.question,
-        solution=(cand.answer if state.task.kind == "code" and cand.answer else cand.text)[:MAX_SOLUTION_CHARS],
+        solution=step_source(cand, state.task.kind)[:MAX_SOLUTION_CHARS],
         steps="\n".join(weakest_steps(cand, state)) or "(no step scores)",
         evidence=evidence_block(cand, state.evidence),
     )
