@@ -61,7 +61,9 @@ def _stopped_reason(result: ExecResult, timeout_s: float) -> str:
     return f"test process ended early: {last[0][:300]}"
 
 
-def _assemble(units: list[dict[str, Any]], records: list[dict[str, Any]], stopped: str) -> TestReport:
+def _assemble(
+    units: list[dict[str, Any]], records: list[dict[str, Any]], stopped: str, traceback: str | None = None
+) -> TestReport:
     """Outcomes in plan order; tests that never reported are failed with why the run stopped."""
     by_unit: dict[int, list[dict[str, Any]]] = {}
     for record in records:
@@ -74,17 +76,8 @@ def _assemble(units: list[dict[str, Any]], records: list[dict[str, Any]], stoppe
         outcomes += [_outcome(r) for r in got]
         for label in unit_labels(unit)[len(got) :]:
             missing = True
-            outcomes.append(TestOutcome(test=label, passed=False, error=stopped))
+            outcomes.append(TestOutcome(test=label, passed=False, error=stopped, traceback=traceback))
     return TestReport(outcomes=outcomes, error=stopped if missing else None)
-
-
-def _all_failed(units: list[dict[str, Any]], error: str, traceback: str | None = None) -> TestReport:
-    outcomes = [
-        TestOutcome(test=label, passed=False, error=error, traceback=traceback)
-        for unit in units
-        for label in unit_labels(unit)
-    ]
-    return TestReport(outcomes=outcomes, error=error)
 
 
 async def run_tests(
@@ -101,7 +94,7 @@ async def run_tests(
     try:
         entry = entry_point or guess_entry_point(parse_candidate(code))
     except PlanError as exc:
-        return _all_failed(plan_units(tests, entry_point), str(exc))
+        return _assemble(plan_units(tests, entry_point), [], str(exc))
     units = plan_units(tests, entry)
     nonce = secrets.token_hex(16)
     plan = json.dumps({"units": units, "entry_point": entry})
@@ -117,7 +110,7 @@ async def run_tests(
     failed_import = next((r for r in records if "candidate_error" in r), None)
     if failed_import is not None:
         error = f"candidate failed to load: {failed_import['candidate_error']}"
-        report = _all_failed(units, error, failed_import.get("traceback"))
+        report = _assemble(units, [], error, failed_import.get("traceback"))
     else:
         report = _assemble(units, records, _stopped_reason(result, timeout_s))
     report.duration_s = result.duration_s
