@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from assay.errors import ServerUnavailable, UnknownModel
+from assay.llm._request import normalise_base_urls
 from assay.llm._state import live_records
 from assay.settings import Settings
 
@@ -158,10 +159,6 @@ class Endpoint:
     api_key: str | None = None
 
 
-def _split(urls: str) -> list[str]:
-    return [u.strip().rstrip("/") for u in urls.split(",") if u.strip()]
-
-
 def resolve_endpoint(settings: Settings, role: Role) -> Endpoint | None:
     """Explicit settings first (ASSAY_BASE_URL / JUDGE_URL / EMBED_URL), then servers from `assay up`.
 
@@ -171,7 +168,7 @@ def resolve_endpoint(settings: Settings, role: Role) -> Endpoint | None:
     explicit = {"generator": settings.base_url, "judge": settings.judge_url, "embedder": settings.embed_url}[role]
     model = {"generator": settings.model, "judge": settings.judge_model, "embedder": settings.embed_model}[role]
     if explicit:
-        return Endpoint(_split(explicit), model, key)
+        return Endpoint(normalise_base_urls(explicit), model, key)
     running = [r for r in live_records(settings.home) if r.role == role]
     if running:
         return Endpoint([r.base_url for r in running], running[0].model, None)

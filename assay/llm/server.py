@@ -19,6 +19,7 @@ import psutil
 
 from assay.errors import ServerError
 from assay.llm import _procs
+from assay.llm._request import normalise_base_urls
 from assay.llm._state import ServerRecord, load_records, process_of, save_records
 from assay.llm.models import ModelSpec, get_model
 from assay.llm.provision import acquire, home_lock, provision
@@ -232,11 +233,10 @@ def server_status(settings: Settings, base_url: str | None = None) -> list[dict[
     """One row per server: recorded local processes, or the external endpoint(s) when a URL is set."""
     external = base_url or settings.base_url
     if external:
-        urls = [u.strip().rstrip("/") for u in external.split(",") if u.strip()]
         return [
             {"name": "external", "model": settings.model, "base_url": url, "pid": None,
              "healthy": is_healthy(url) or _models_ok(url, settings), "rss_mb": None}
-            for url in urls
+            for url in normalise_base_urls(external)  # server roots: a trailing /v1 would break /health
         ]  # fmt: skip
     rows = []
     for record in load_records(settings.home):

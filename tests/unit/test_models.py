@@ -50,7 +50,8 @@ def test_register_model_refuses_duplicates_and_sourceless_specs(tmp_path: Path) 
 
 def test_explicit_base_url_wins_over_servers_json(tmp_path: Path) -> None:
     save_records(tmp_path, [live_record("smollm2", "generator", 8001)])
-    ep = resolve_endpoint(settings(tmp_path, base_url="http://a:1, http://b:2/", model="m", api_key="k"), "generator")
+    explicit = settings(tmp_path, base_url="http://a:1, http://b:2/v1/", model="m", api_key="k")
+    ep = resolve_endpoint(explicit, "generator")
     assert ep is not None and ep.base_urls == ["http://a:1", "http://b:2"] and ep.model == "m" and ep.api_key == "k"
 
 

@@ -185,3 +185,8 @@ def test_external_endpoint_starts_nothing(tmp_path: Path) -> None:
         {"name": "external", "model": "smollm2", "base_url": "http://127.0.0.1:9", "pid": None, "healthy": False,
          "rss_mb": None}
     ]  # fmt: skip
+
+
+def test_external_status_probes_the_server_root(tmp_path: Path) -> None:
+    settings = Settings(home=tmp_path, base_url="http://127.0.0.1:9/v1/, http://127.0.0.1:10/v1")
+    assert [row["base_url"] for row in server_status(settings)] == ["http://127.0.0.1:9", "http://127.0.0.1:10"]
