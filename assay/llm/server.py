@@ -71,11 +71,16 @@ def provisioned_launcher(home: Path, specs: Sequence[ModelSpec], report: Report)
     return lambda spec, host, port: vllm_argv(python, spec, dirs[spec.name], host, port)
 
 
-def is_healthy(base_url: str, timeout_s: float = 2.0) -> bool:
+def _answers(url: str, headers: dict[str, str] | None = None, timeout_s: float = 2.0) -> bool:
+    """True when a GET of ``url`` gets HTTP 200; any transport failure is just False (a probe)."""
     try:
-        return httpx.get(f"{base_url}/health", timeout=timeout_s).status_code == 200
+        return httpx.get(url, headers=headers, timeout=timeout_s).status_code == 200
     except httpx.HTTPError:
         return False
+
+
+def is_healthy(base_url: str, timeout_s: float = 2.0) -> bool:
+    return _answers(f"{base_url}/health", timeout_s=timeout_s)
 
 
 def log_tail(path: Path | str, lines: int = LOG_TAIL) -> str:
@@ -252,8 +257,4 @@ def server_status(settings: Settings, base_url: str | None = None) -> list[dict[
 def _models_ok(url: str, settings: Settings) -> bool:
     """Non-vLLM OpenAI-compatible servers may lack /health; /v1/models answering counts as healthy."""
     key = settings.api_key.get_secret_value() if settings.api_key else None
-    headers = {"Authorization": f"Bearer {key}"} if key else None
-    try:
-        return httpx.get(f"{url}/v1/models", headers=headers, timeout=2.0).status_code == 200
-    except httpx.HTTPError:
-        return False
+    return _answers(f"{url}/v1/models", {"Authorization": f"Bearer {key}"} if key else None)
