@@ -64,12 +64,19 @@ def can_drop_uid(isolation: Isolation) -> bool:
     return isolation != "none" or _world_executable(host_interpreter()[1])
 
 
-def _relocated_prefix(uid: int) -> str:
-    """The interpreter prefix to bind at PY_MOUNT, or "" when the sandbox uid can run it in place."""
+@functools.cache
+def _private_prefix() -> str:
+    """The interpreter prefix when another uid cannot run the interpreter in place, else ""; checked once,
+    not on every run (the path walk would repeat for the argv and the mounts)."""
     exe, prefix = host_interpreter()
-    if uid == 0 or _world_executable(exe) or not exe.startswith(prefix + os.sep):
+    if _world_executable(exe) or not exe.startswith(prefix + os.sep):
         return ""
     return prefix
+
+
+def _relocated_prefix(uid: int) -> str:
+    """The interpreter prefix to bind at PY_MOUNT, or "" when the sandbox uid can run it in place."""
+    return _private_prefix() if uid else ""
 
 
 def python_argv(uid: int, tail: list[str]) -> list[str]:
