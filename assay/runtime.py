@@ -21,7 +21,7 @@ from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
 from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
-from langgraph.types import Command
+from langgraph.types import Command, StateSnapshot
 from pydantic import ValidationError
 from pydantic_core import to_jsonable_python
 
@@ -125,11 +125,14 @@ def _event(mode: str, chunk: Any) -> dict[str, Any]:
     return {"type": "update", "node": node, "update": to_jsonable_python(update, fallback=str)}
 
 
-async def _ask(human: HumanHook | None, payload: Any, thread_id: str) -> bool:
+async def _answer(human: HumanHook | None, snap: StateSnapshot, thread_id: str) -> Command[Any]:
+    """The human's decision on the pending review, as the command that resumes the thread."""
     if human is None:
         raise InputError(f"thread {thread_id} waits for human review; resume it with a human hook (--human)")
+    payload = snap.interrupts[0].value
     answer = human(payload if isinstance(payload, dict) else {"value": payload})
-    return bool(await answer) if inspect.isawaitable(answer) else bool(answer)
+    approve = bool(await answer) if inspect.isawaitable(answer) else bool(answer)
+    return Command(resume={"approve": approve})
 
 
 async def _drive(app: Any, first: Any, config: RunnableConfig, ctx: RunContext, on_event: EventSink | None,
@@ -143,7 +146,7 @@ async def _drive(app: Any, first: Any, config: RunnableConfig, ctx: RunContext, 
         snap = await app.aget_state(config)
         if not snap.interrupts:
             return
-        inp = Command(resume={"approve": await _ask(human, snap.interrupts[0].value, thread_id)})
+        inp = await _answer(human, snap, thread_id)
 
 
 @functools.lru_cache(maxsize=64)
@@ -158,15 +161,14 @@ async def _run_thread(graph: str, task: Task, budget: Budget, ctx: RunContext, s
     limit = 16 + 6 * (ctx.settings.max_rounds + 1)  # supersteps: a round is verify/review/refine/score/route
     config: RunnableConfig = {"configurable": {"thread_id": thread_id}, "recursion_limit": limit}
     snap = await app.aget_state(config)
-    if snap.values:
-        if snap.values["task"].question != task.question:
-            raise InputError(f"thread {thread_id} belongs to another question; pick a new --thread id")
-        if snap.interrupts and human is None:
-            raise InputError(f"thread {thread_id} waits for human review; resume it with a human hook (--human)")
-        if snap.next:
-            await _drive(app, None, config, ctx, on_event, human)
-    else:
+    if not snap.values:
         await _drive(app, RunState(task=task, budget=budget), config, ctx, on_event, human)
+    elif snap.values["task"].question != task.question:
+        raise InputError(f"thread {thread_id} belongs to another question; pick a new --thread id")
+    elif snap.interrupts:  # answer the pending review first: resuming without it would only ask again
+        await _drive(app, await _answer(human, snap, thread_id), config, ctx, on_event, human)
+    elif snap.next:
+        await _drive(app, None, config, ctx, on_event, human)
     return RunState.model_validate((await app.aget_state(config)).values)
 
 

@@ -89,8 +89,11 @@ async def test_a_pending_human_review_needs_a_hook_to_resume(ctx: RunContext) ->
         await run(TASK, graph=graph, ctx=ctx, thread_id="wait", human=walk_away)
     with pytest.raises(InputError, match="waits for human review"):
         await run(TASK, graph=graph, ctx=ctx, thread_id="wait")
-    state = await run(TASK, graph=graph, ctx=ctx, thread_id="wait", human=lambda payload: True)
+    events: list[dict[str, Any]] = []
+    state = await run(TASK, graph=graph, ctx=ctx, thread_id="wait", human=lambda payload: True, on_event=events.append)
     assert state.answer == "4" and script.calls["refine"] == 1
+    # the stored question is answered directly: the paused route node runs once more, not once to re-ask
+    assert [e["node"] for e in events if e.get("phase") == "start"].count("route") == 1
 
 
 async def test_events_stream_node_updates_and_phases(ctx: RunContext) -> None:
