@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 CHECK_NAME = "check"
+_UNPARSABLE = (SyntaxError, ValueError, RecursionError, MemoryError)  # what ast.parse/compile raise on junk
 
 
 class PlanError(ValueError):
@@ -24,7 +25,7 @@ def parse_candidate(code: str) -> ast.Module:
         return ast.parse(code, "candidate.py")
     except SyntaxError as exc:
         raise PlanError(f"candidate has a syntax error: line {exc.lineno}: {exc.msg}") from exc
-    except (ValueError, RecursionError, MemoryError) as exc:
+    except _UNPARSABLE as exc:
         raise PlanError(f"candidate cannot be parsed: {type(exc).__name__}") from exc
 
 
@@ -37,7 +38,7 @@ def guess_entry_point(tree: ast.Module) -> str | None:
 def _compiles(source: str) -> bool:
     try:
         compile(source, "<step>", "exec", dont_inherit=True)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
+    except _UNPARSABLE:
         return False
     return True
 
@@ -52,34 +53,34 @@ def _check_function(tree: ast.Module) -> ast.FunctionDef | None:
     return found[-1] if found else None
 
 
-def _split_check(test: str, tree: ast.Module, entry_point: str) -> list[dict[str, Any]]:
-    """One unit per top-level assert of ``check``; setup statements ride along as non-test steps."""
+def _check_unit(test: str, entry_point: str) -> dict[str, Any] | None:
+    """One outcome per top-level assert of ``check``; setup statements ride along as non-test steps.
+    None when the test is not a parsable HumanEval-style ``check``."""
+    try:
+        tree = ast.parse(test)
+    except _UNPARSABLE:
+        return None
     check = _check_function(tree)
+    if check is None:
+        return None
     whole = {"kind": "call_check", "module": test, "label": f"check({entry_point})"}
-    if check is None or not check.args.args:
-        return [whole]
+    if not check.args.args:
+        return whole
     param = check.args.args[0].arg
     steps = [{"src": ast.unparse(stmt), "is_test": _asserts(stmt)} for stmt in check.body]
     if not any(step["is_test"] for step in steps) or not all(_compiles(str(s["src"])) for s in steps):
-        return [whole]
+        return whole
     module = ast.unparse(ast.Module(body=[n for n in tree.body if n is not check], type_ignores=[]))
     labels = [str(step["src"]) for step in steps if step["is_test"]]
-    return [{"kind": "steps", "module": module, "param": param, "steps": steps, "labels": labels}]
+    return {"kind": "steps", "module": module, "param": param, "steps": steps, "labels": labels}
 
 
 def plan_units(tests: Sequence[str], entry_point: str | None) -> list[dict[str, Any]]:
     """The units to run, in order; each unit reports one or more labelled outcomes."""
     units: list[dict[str, Any]] = []
     for test in tests:
-        try:
-            tree = ast.parse(test)
-        except (SyntaxError, ValueError, RecursionError, MemoryError):
-            units.append({"kind": "code", "src": test, "label": test.strip()})
-            continue
-        if _check_function(tree) is not None and entry_point:
-            units.extend(_split_check(test, tree, entry_point))
-        else:
-            units.append({"kind": "code", "src": test, "label": test.strip()})
+        unit = _check_unit(test, entry_point) if entry_point else None
+        units.append(unit or {"kind": "code", "src": test, "label": test.strip()})
     return units
 
 
