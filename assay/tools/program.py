@@ -124,7 +124,7 @@ def extract_arithmetic(solution_text: str) -> str | None:
         "def wrong(computed, stated):",  # whole numbers compare exactly; fractions with a relative tolerance
         "    if float(computed).is_integer() and float(stated).is_integer():",
         "        return computed != stated",
-        "    return abs(computed - stated) > max(1e-9, 1e-6 * max(abs(computed), abs(stated)))",
+        f"    return abs(computed - stated) > max({_ABS_TOL!r}, {_REL_TOL!r} * max(abs(computed), abs(stated)))",
         "def step(computed, stated, text):",
         "    if wrong(computed, stated):",
         "        failures.append(f'{text} (computed {exact(computed)})')",
