@@ -62,7 +62,11 @@ def external_python() -> Path | None:
     if not value:
         return None
     code = "import importlib.util,sys; sys.exit(importlib.util.find_spec('vllm') is None)"
-    if subprocess.run([value, "-c", code], capture_output=True).returncode != 0:
+    try:
+        has_vllm = subprocess.run([value, "-c", code], capture_output=True).returncode == 0
+    except OSError:  # no such file, or not executable
+        has_vllm = False
+    if not has_vllm:
         raise ServerError(f"ASSAY_VLLM_PYTHON={value} is not a python with vllm installed")
     return Path(value)
 
@@ -77,7 +81,10 @@ def _run(argv: Sequence[str], log: Path, what: str, env: dict[str, str] | None =
     with log.open("a") as sink:
         sink.write("\n$ " + " ".join(a if len(a) < 200 else "<script>" for a in argv) + "\n")
         sink.flush()
-        code = subprocess.run(list(argv), stdout=sink, stderr=subprocess.STDOUT, env=env).returncode
+        try:
+            code = subprocess.run(list(argv), stdout=sink, stderr=subprocess.STDOUT, env=env).returncode
+        except OSError as exc:  # e.g. the venv's python was deleted under its marker
+            raise ServerError(f"{what} failed: {exc}") from None
     if code != 0:
         tail = " | ".join(log.read_text(errors="replace").splitlines()[-5:])
         raise ServerError(f"{what} failed (exit {code}); see {log}: {tail}")

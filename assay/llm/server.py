@@ -96,10 +96,13 @@ def _launch(home: Path, spec: ModelSpec, argv: list[str], host: str, port: int) 
     with log.open("w") as sink:
         sink.write(f"$ {' '.join(argv)}\n")
         sink.flush()
-        proc = subprocess.Popen(
-            argv, stdout=sink, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            env=server_env(home), start_new_session=True, cwd=home,
-        )  # fmt: skip
+        try:
+            proc = subprocess.Popen(
+                argv, stdout=sink, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                env=server_env(home), start_new_session=True, cwd=home,
+            )  # fmt: skip
+        except OSError as exc:  # the vLLM python is missing or not executable
+            raise ServerError(f"cannot start {spec.name}: {exc}") from None
     return ServerRecord(
         name=spec.name, role=spec.role, model=spec.served_name, pid=proc.pid,
         create_time=psutil.Process(proc.pid).create_time(), host=host, port=port,

@@ -190,3 +190,12 @@ def test_external_endpoint_starts_nothing(tmp_path: Path) -> None:
 def test_external_status_probes_the_server_root(tmp_path: Path) -> None:
     settings = Settings(home=tmp_path, base_url="http://127.0.0.1:9/v1/, http://127.0.0.1:10/v1")
     assert [row["base_url"] for row in server_status(settings)] == ["http://127.0.0.1:9", "http://127.0.0.1:10"]
+
+
+def test_missing_server_program_is_one_clear_error(settings: Settings) -> None:
+    def missing(spec: ModelSpec, host: str, port: int) -> list[str]:
+        return [str(settings.home / "no-such-python"), "-m", "vllm"]
+
+    with pytest.raises(ServerError, match=r"cannot start fake-gen: .*no-such-python"):
+        ensure_up(settings, [GEN], launcher=missing, report=lambda _m: None)
+    assert load_records(settings.home) == []

@@ -113,3 +113,14 @@ def test_half_made_package_target_is_reinstalled_once(tmp_path: Path, pip_calls:
         assert made == str(target)
     assert not (target / "gguf").exists() and messages == ["fetching gguf accelerate"]
     assert [c[-2:] for c in pip_calls] == [["gguf", "accelerate"]]
+
+
+def test_missing_external_python_is_a_server_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ASSAY_VLLM_PYTHON", str(tmp_path / "no-such-python"))
+    with pytest.raises(ServerError, match="is not a python with vllm installed"):
+        provision.ensure_venv(tmp_path, lambda _m: None)
+
+
+def test_missing_program_in_an_install_step_is_a_server_error(tmp_path: Path) -> None:
+    with pytest.raises(ServerError, match=r"^venv failed: .*no-such-python"):
+        provision._run([str(tmp_path / "no-such-python"), "-m", "venv"], tmp_path / "log", "venv")
