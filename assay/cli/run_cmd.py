@@ -131,9 +131,7 @@ def run_command(
     from assay.settings import load_settings
 
     task = make_task(question, kind, tests, reference)
-    recipe = get_recipe(graph)
-    if human and not recipe.supports_human:
-        raise InputError(f"graph {graph!r} has no human review step")
+    get_recipe(graph, human=human)
     settings = load_settings(base_url=base_url)
     budget = make_budget(default_budget(settings), budget_tokens, budget_calls)
     thread_id = thread or new_thread_id()

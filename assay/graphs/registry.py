@@ -40,19 +40,21 @@ def graph_names() -> list[str]:
     return [r.name for r in recipes()]
 
 
-def get_recipe(name: str) -> Recipe:
-    """The recipe called ``name``; an unknown name is an ``InputError`` that lists the known ones."""
+def get_recipe(name: str, *, human: bool = False) -> Recipe:
+    """The recipe called ``name``; an unknown name, or ``human`` for a recipe without a human review step,
+    is an ``InputError`` (the first lists the known names)."""
     try:
-        return _RECIPES[name]
+        recipe = _RECIPES[name]
     except KeyError:
         raise InputError(f"unknown graph {name!r}; known graphs: {', '.join(graph_names())}") from None
+    if human and not recipe.supports_human:
+        raise InputError(f"graph {name!r} has no human review step")
+    return recipe
 
 
 def build_graph(name: str, **kwargs: Any) -> Graph:
     """Build the uncompiled graph of recipe ``name`` (keyword arguments go to its builder)."""
-    recipe = get_recipe(name)
-    if kwargs.get("human") and not recipe.supports_human:
-        raise InputError(f"graph {name!r} has no human review step")
+    recipe = get_recipe(name, human=bool(kwargs.get("human")))
     if not recipe.supports_human:
         kwargs.pop("human", None)
     return recipe.builder(**kwargs)

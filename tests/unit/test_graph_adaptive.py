@@ -8,6 +8,7 @@ import pytest
 from _graph_stubs import Script, make_ctx
 
 from assay.errors import InputError
+from assay.graphs import registry
 from assay.graphs.adaptive import build_adaptive
 from assay.graphs.registry import build_graph, get_recipe, graph_names
 from assay.state import Budget, RunState, Task
@@ -113,6 +114,15 @@ def test_registry_lists_and_rejects_unknown_names() -> None:
     assert get_recipe("adaptive").supports_human
     with pytest.raises(InputError, match=r"unknown graph 'nope'; known graphs: .*adaptive"):
         build_graph("nope")
+
+
+def test_human_review_needs_a_recipe_with_a_human_step(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(registry._RECIPES, "no-human", registry.Recipe("no-human", build_adaptive, "test"))
+    assert get_recipe("adaptive", human=True).supports_human
+    for fail in (lambda: get_recipe("no-human", human=True), lambda: build_graph("no-human", human=True)):
+        with pytest.raises(InputError, match="graph 'no-human' has no human review step"):
+            fail()
+    build_graph("no-human", human=False)  # the flag is dropped for recipes without the step
 
 
 def test_unknown_node_override_is_rejected() -> None:
