@@ -86,7 +86,7 @@ def confidently_right(cand: Candidate, tau: float) -> bool:
 def pick_targets(state: RunState, tau: float) -> list[Candidate]:
     """Best unreviewed candidates that are not confidently right, current round first."""
     reviewed = {r.candidate_id for r in state.reviews}
-    pool = [refresh(c, state) for c in state.candidates if c.id not in reviewed]
+    pool = refresh([c for c in state.candidates if c.id not in reviewed], state)
     eligible = [c for c in pool if not confidently_right(c, tau)]
     current = [c for c in eligible if c.round == state.round] or eligible
     return sorted(current, key=lambda c: c.scores.total or 0.0, reverse=True)[:REVIEW_TOP]

@@ -72,16 +72,25 @@ def answer_key(candidate: Candidate, kind: TaskKind, evidence: Sequence[Evidence
     return normalize_answer(candidate.answer, kind)
 
 
+def _share(mine: str | None, votes: Counter[str], pool: int) -> Signal:
+    value = votes[mine] / max(pool, 1) if mine is not None else 0.0
+    return Signal(value=value, inputs={"key": mine, "votes": votes[mine] if mine else 0, "pool": pool})
+
+
 def agreement(
     candidate: Candidate, pool: Sequence[Candidate], kind: TaskKind, evidence: Sequence[Evidence] = ()
 ) -> Signal:
     """Share of the pool (the candidate included) whose answer key equals this candidate's (self-consistency)."""
-    keys = [answer_key(c, kind, evidence) for c in pool]
-    mine = answer_key(candidate, kind, evidence)
-    votes = Counter(k for k in keys if k is not None)
-    size = max(len(pool), 1)
-    value = votes[mine] / size if mine is not None else 0.0
-    return Signal(value=value, inputs={"key": mine, "votes": votes[mine] if mine else 0, "pool": len(pool)})
+    votes = Counter(k for c in pool if (k := answer_key(c, kind, evidence)) is not None)
+    return _share(answer_key(candidate, kind, evidence), votes, len(pool))
+
+
+def agreements(pool: Sequence[Candidate], kind: TaskKind, evidence: Sequence[Evidence] = ()) -> dict[str, Signal]:
+    """``agreement`` of every pool candidate, by id, with each answer key computed once (n keys, not n²:
+    a code key parses the code)."""
+    keys = {c.id: answer_key(c, kind, evidence) for c in pool}
+    votes = Counter(k for k in keys.values() if k is not None)
+    return {cid: _share(key, votes, len(pool)) for cid, key in keys.items()}
 
 
 # Tools whose PASS proves little: re-running a solution's arithmetic shows its steps are consistent, not that

@@ -14,7 +14,7 @@ from typing import Any
 from assay.context import RunContext
 from assay.errors import LLMError
 from assay.signals._normalize import answers_match
-from assay.signals.confidence import agreement, evidence_score, logprob_confidence
+from assay.signals.confidence import agreements, evidence_score, logprob_confidence
 from assay.signals.reward import JudgeItem, RewardScorer, make_scorer, scorer_usage, split_steps, step_items
 from assay.state import Candidate, Evidence, RunState, Scores, Task, TaskKind
 
@@ -54,16 +54,16 @@ def is_correct(cand: Candidate, task: Task, evidence: Sequence[Evidence]) -> boo
     return cand.correct
 
 
-def refresh(cand: Candidate, state: RunState) -> Candidate:
-    """Recompute the pool- and evidence-dependent signals, the total and ``correct`` (no model calls)."""
-    kind = state.task.kind
+def refresh(cands: Sequence[Candidate], state: RunState) -> list[Candidate]:
+    """``cands`` with the pool- and evidence-dependent signals, the total and ``correct`` recomputed against
+    ``state``'s pool (no model calls)."""
+    shares = agreements(state.candidates, state.task.kind, state.evidence)
+    return [_refreshed(c, shares[c.id].value, state) for c in cands]
+
+
+def _refreshed(cand: Candidate, agreement: float, state: RunState) -> Candidate:
     ev = evidence_score(cand.id, state.evidence)
-    scores = cand.scores.model_copy(
-        update={
-            "agreement": agreement(cand, state.candidates, kind, state.evidence).value,
-            "evidence": ev.value if ev else None,
-        }
-    )
+    scores = cand.scores.model_copy(update={"agreement": agreement, "evidence": ev.value if ev else None})
     scores.total = combine(scores)
     return cand.model_copy(update={"scores": scores, "correct": is_correct(cand, state.task, state.evidence)})
 
@@ -128,7 +128,7 @@ async def score(state: RunState, ctx: RunContext) -> dict[str, Any]:
     by_id = {c.id: c for c in measured}
     pool = [by_id.get(c.id, c) for c in state.candidates]
     view = state.model_copy(update={"candidates": pool})
-    update: dict[str, Any] = {"candidates": [refresh(c, view) for c in pool], "usage": scorer_usage(scorer)}
+    update: dict[str, Any] = {"candidates": refresh(pool, view), "usage": scorer_usage(scorer)}
     if notes:
         update["notes"] = notes
     return update

@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from assay.signals.confidence import Signal, agreement, evidence_score, logprob_confidence, verbalized
+from assay.signals.confidence import Signal, agreement, agreements, evidence_score, logprob_confidence, verbalized
 from assay.signals.scoring import EVIDENCE_WEIGHT, combine
 from assay.state import Candidate, Evidence, Scores, TokenStats
 
@@ -38,6 +38,13 @@ def test_code_agreement_uses_test_signature_when_tested() -> None:
         for c in pool
     ]  # fmt: skip
     assert agreement(pool[0], pool, "code", evidence).value == pytest.approx(1.0)
+
+
+def test_pool_agreements_equal_the_single_candidate_signal() -> None:
+    pool = [cand("a", "12"), cand("b", "12.0"), cand("c", None), cand("d", "13")]
+    shares = agreements(pool, "math")
+    assert list(shares) == ["a", "b", "c", "d"]
+    assert all(shares[c.id] == agreement(c, pool, "math") for c in pool)
 
 
 def test_logprob_confidence() -> None:
