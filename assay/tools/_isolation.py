@@ -21,20 +21,24 @@ import subprocess
 import sys
 import tempfile
 
+from assay.tools._limits import Limits
 from assay.tools.types import Isolation
 
 PY_MOUNT = "/tmp/.assay-python"
+# A private /tmp is RAM the address-space limit does not count: without a size a loop of capped files fills
+# half the host's memory in seconds. Capped like one file (RLIMIT_FSIZE).
+TMPFS_BYTES = Limits.fsize_mb << 20
 _NAMESPACED: tuple[Isolation, ...] = ("bwrap", "unshare")
 
 # unshare backend: runs as (namespace) root, sets up private mounts, then execs the interpreter.
 # $1 work dir, $2 interpreter prefix to relocate (or ""), $3 "1" to hide /root, rest: the command.
 _UNSHARE_SCRIPT = """\
 cd "$1" || exit 125
-for d in /tmp /var/tmp /dev/shm; do [ -d $d ] && { mount -t tmpfs -o mode=1777 none $d || exit 125; }; done
+for d in /tmp /var/tmp /dev/shm; do [ -d $d ] && { mount -t tmpfs -o mode=1777,size=$SIZE none $d || exit 125; }; done
 if [ -n "$2" ]; then mkdir $PY && mount --bind "$2" $PY || exit 125; fi
 if [ "$3" = 1 ]; then mount -t tmpfs -o mode=755 none /root || exit 125; fi
 shift 3; exec "$@"
-""".replace("$PY", PY_MOUNT)
+""".replace("$PY", PY_MOUNT).replace("$SIZE", str(TMPFS_BYTES))
 
 
 @functools.cache
@@ -90,7 +94,8 @@ def python_argv(uid: int, tail: list[str]) -> list[str]:
 def _bwrap_argv(workdir: str, uid: int, command: list[str]) -> list[str]:
     argv = ["bwrap", "--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try"]
     argv += ["--die-with-parent", "--new-session", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"]
-    argv += ["--tmpfs", "/tmp", "--tmpfs", "/var/tmp"]
+    for private in ("/tmp", "/var/tmp", "/dev/shm"):
+        argv += ["--size", str(TMPFS_BYTES), "--tmpfs", private]
     if uid:  # privileged bwrap (we are root): the bootstrap drops to ``uid`` itself
         argv += ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
         if relocated := _relocated_prefix(uid):

@@ -184,6 +184,29 @@ print("inside ok")
         assert not os.path.exists(path), path
 
 
+async def test_private_temp_dirs_cannot_fill_host_memory(iso: Isolation) -> None:
+    """/tmp, /var/tmp and /dev/shm inside are RAM (tmpfs): each holds at most one file's limit, not half the host."""
+    code = """
+block = b"x" * (1 << 20)
+for folder in ("/tmp", "/var/tmp", "/dev/shm"):
+    written = 0
+    try:
+        for i in range(100):
+            with open(f"{folder}/fill{i}", "wb") as handle:
+                handle.write(block)
+            written += 1
+    except OSError as exc:
+        print(folder, written, type(exc).__name__)
+    else:
+        print(folder, written, "no error")
+"""
+    result = await run_python(code, timeout_s=10, isolation=iso)
+    lines = result.stdout.split("\n")[:3]
+    assert [line.split()[0] for line in lines] == ["/tmp", "/var/tmp", "/dev/shm"], result.stdout
+    for line in lines:
+        assert int(line.split()[1]) <= 64, line
+
+
 async def test_parent_environment_is_not_visible(iso: Isolation, monkeypatch: pytest.MonkeyPatch) -> None:
     secret = "sk-assay-fake-secret-3141592653"
     monkeypatch.setenv("OPENAI_API_KEY", secret)
