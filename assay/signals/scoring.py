@@ -102,22 +102,18 @@ async def _step_scores(cands: Sequence[Candidate], state: RunState, scorer: Rewa
 
 async def _measure(new: list[Candidate], state: RunState, scorer: RewardScorer) -> tuple[list[Candidate], list[str]]:
     """Confidence, reward and step scores for the new candidates; a failing judge leaves reward unmeasured."""
-    for i, cand in enumerate(new):
-        conf = logprob_confidence(cand.tokens)
-        new[i] = cand.model_copy(update={"scores": cand.scores.model_copy(update={"confidence": conf and conf.value})})
+    new = [_with_scores(c, confidence=(conf := logprob_confidence(c.tokens)) and conf.value) for c in new]
     try:
         rewards = await scorer.score([judge_item(c, state) for c in new])
-        new = [
-            c.model_copy(update={"scores": c.scores.model_copy(update={"reward": r})})
-            for c, r in zip(new, rewards, strict=True)
-        ]
+        new = [_with_scores(c, reward=r) for c, r in zip(new, rewards, strict=True)]
         steps = await _step_scores(new, state, scorer)
     except LLMError as exc:
         return new, [f"score: judge failed, reward not measured ({exc})"]
-    return [
-        c.model_copy(update={"scores": c.scores.model_copy(update={"steps": steps.get(c.id, c.scores.steps)})})
-        for c in new
-    ], []
+    return [_with_scores(c, steps=steps[c.id]) if c.id in steps else c for c in new], []
+
+
+def _with_scores(cand: Candidate, **values: Any) -> Candidate:
+    return cand.model_copy(update={"scores": cand.scores.model_copy(update=values)})
 
 
 async def score(state: RunState, ctx: RunContext) -> dict[str, Any]:
