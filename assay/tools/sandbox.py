@@ -53,12 +53,18 @@ def _resolve_isolation(allow_weak: bool, isolation: Isolation | None) -> Isolati
     return chosen
 
 
+def _encode(content: str | bytes) -> bytes:
+    """UTF-8, lone surrogates included (model text can hold them): the program then fails on its own bytes
+    like any broken program, instead of the run raising ``UnicodeEncodeError``."""
+    return content.encode("utf-8", errors="surrogatepass") if isinstance(content, str) else content
+
+
 def _fill_workdir(workdir: str, code: str, files: Files | None, uid: int) -> None:
     """main.py and the input files in the fresh work dir, owned by the sandbox uid."""
     payload: dict[str, str | bytes] = {**(files or {}), MAIN_FILE: code}
     for name, content in payload.items():
         path = os.path.join(workdir, name)
-        data = content.encode("utf-8") if isinstance(content, str) else content
+        data = _encode(content)
         try:  # names that clash ("a" and "a/b") or name a directory ("d/")
             os.makedirs(os.path.dirname(path), exist_ok=True)
             with open(path, "wb") as handle:
@@ -117,7 +123,7 @@ async def run_python_files(
         _fill_workdir(workdir, code, files, uid)
         started = time.monotonic()
         command = python_argv(uid, ["-c", BOOTSTRAP, *limits.argv(uid, chosen != "bwrap")])
-        data = stdin.encode("utf-8") if isinstance(stdin, str) else stdin
+        data = None if stdin is None else _encode(stdin)
         env = {**_ENV, "HOME": workdir, "TMPDIR": workdir}
         argv = wrap(chosen, workdir, uid, command)
         try:

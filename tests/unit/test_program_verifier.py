@@ -64,6 +64,8 @@ async def test_failing_or_silent_program_gives_error() -> None:
     assert silent.error == "program printed no number"
     hung = await check_program("while True:\n    pass", "1", timeout_s=1)
     assert hung.error == "program killed (timeout)"
+    surrogate = await check_program('answer = "\ud800"', "1")  # model text can hold lone surrogates
+    assert surrogate.value is None and surrogate.error is not None and "UnicodeDecodeError" in surrogate.error
 
 
 def test_extract_arithmetic_finds_plain_and_annotated_steps() -> None:

@@ -34,6 +34,15 @@ async def test_exception_gives_nonzero_exit_and_stderr() -> None:
 
 
 @needs_ns
+async def test_lone_surrogates_in_code_or_stdin_fail_inside_not_in_the_parent() -> None:
+    broken = await run_python('x = "\ud800"\nprint(x)\n')
+    assert not broken.ok and broken.exit_code == 1
+    assert "SyntaxError" in broken.stderr
+    echoed = await run_python("import sys\nprint(sys.stdin.buffer.read())", stdin="a\ud800")
+    assert echoed.ok and echoed.stdout == "b'a\\xed\\xa0\\x80'\n"
+
+
+@needs_ns
 async def test_binary_output_is_decoded_with_replacement() -> None:
     code = "import sys\nsys.stdout.buffer.write(bytes(range(256)))\nsys.stderr.buffer.write(b'\\xff\\xfe')\n"
     result = await run_python(code)
