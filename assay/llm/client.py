@@ -22,7 +22,7 @@ from assay.errors import LLMError
 from assay.llm import _parse
 from assay.llm._failures import decode_json, http_failure, malformed, transport_failure, unreachable
 from assay.llm._request import MessageLike, message_dicts, normalise_base_urls, sampling_body
-from assay.llm._retry import Retryable, call_with_retries, retry_after_failure
+from assay.llm._retry import Retryable, call_with_retries
 from assay.llm._sse import sse_objects
 from assay.llm.types import Completion, PromptScore, StreamChunk, Usage
 
@@ -30,10 +30,6 @@ __all__ = ["LLMClient", "MessageLike"]
 
 T = TypeVar("T")
 _CONNECT_ERRORS = (httpx.ConnectError, httpx.ConnectTimeout)
-
-
-def _shape_error(url: str, path: str, exc: Exception) -> LLMError:
-    return malformed(url, path, f"unexpected shape ({type(exc).__name__}: {exc})")
 
 
 class LLMClient:
@@ -112,10 +108,8 @@ class LLMClient:
     async def _generate(self, path: str, body: dict[str, Any], *, chat: bool) -> Completion:
         start = time.perf_counter()
         data, url = await self._call("POST", path, body)
-        try:
-            result = _parse.parse_completion(data, chat=chat, latency_s=time.perf_counter() - start)
-        except _parse.SHAPE_ERRORS as exc:
-            raise _shape_error(url, path, exc) from None
+        latency_s = time.perf_counter() - start
+        result = self._parsed(url, path, lambda d: _parse.parse_completion(d, chat=chat, latency_s=latency_s), data)
         self._account(result.usage)
         return result
 
@@ -243,11 +237,7 @@ class LLMClient:
     async def _call(self, method: str, path: str, body: dict[str, Any] | None) -> tuple[dict[str, Any], str]:
         """One request with retries, under the concurrency limit: (JSON object, the URL that answered)."""
         async with self._slots:
-            try:  # the first attempt inline: most calls end here
-                response, url = await self._send(method, path, body)
-            except Retryable as exc:
-                return await retry_after_failure(exc, lambda: self._attempt(method, path, body), self.max_attempts)
-            return decode_json(response, url, path), url
+            return await call_with_retries(lambda: self._attempt(method, path, body), self.max_attempts)
 
     async def _attempt(self, method: str, path: str, body: dict[str, Any] | None) -> tuple[dict[str, Any], str]:
         response, url = await self._send(method, path, body)
@@ -282,7 +272,7 @@ class LLMClient:
         try:
             return parse(data)
         except _parse.SHAPE_ERRORS as exc:
-            raise _shape_error(url, path, exc) from None
+            raise malformed(url, path, f"unexpected shape ({type(exc).__name__}: {exc})") from None
 
     async def aclose(self) -> None:
         await self._http.aclose()
