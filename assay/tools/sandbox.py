@@ -79,7 +79,7 @@ def _fill_workdir(workdir: str, code: str, files: Files | None, uid: int) -> Non
 
 def _nproc(isolation: Isolation, uid: int) -> int:
     """Namespaced runs count processes per user namespace; weak mode shares the user's own budget."""
-    base = Limits(cpu_s=1, memory_mb=32).nproc
+    base = Limits.nproc
     if isolation != "none" or uid:
         return base
     return count_user_processes(os.geteuid()) + base
