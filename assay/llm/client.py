@@ -255,14 +255,13 @@ class LLMClient:
             request = self._http.build_request(method, root + path, json=body)
             try:
                 response = await self._http.send(request, stream=stream)
+                if stream and response.status_code >= 400:
+                    await response.aread()  # the error message; reading to the end closes the stream
             except _CONNECT_ERRORS:
                 continue
             except httpx.TransportError as exc:
                 raise transport_failure(root, exc) from None
             if response.status_code >= 400:
-                if stream:
-                    await response.aread()
-                    await response.aclose()
                 raise http_failure(response, root, path, body.get("model") if body else None)
             return response, root
         raise Retryable(unreachable(roots))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 
 import httpx
 import pytest
@@ -184,6 +185,21 @@ async def test_stream_error_status_is_typed(waits: list[float]) -> None:
     async with fake.client() as llm:
         with pytest.raises(LLMHTTPError, match="bad stream"):
             [c async for c in llm.stream_chat(USER)]
+
+
+async def test_stream_error_body_cut_off_is_typed_and_retried(waits: list[float]) -> None:
+    class CutOff(httpx.AsyncByteStream):
+        async def __aiter__(self) -> AsyncIterator[bytes]:
+            yield b'{"error": '
+            raise httpx.ReadError("connection reset")
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(500, stream=CutOff())
+
+    async with LLMClient("http://127.0.0.1:9", model="m", transport=httpx.MockTransport(handler)) as llm:
+        with pytest.raises(ServerUnavailable, match="dropped the connection: connection reset"):
+            [c async for c in llm.stream_chat(USER)]
+    assert len(waits) == llm.max_attempts - 1
 
 
 async def test_dropped_connection_is_retried(waits: list[float]) -> None:
