@@ -31,9 +31,15 @@ class Sample:
 
 
 def usage(prompt: str, samples: Sequence[Sample] = ()) -> dict[str, int]:
+    """Whitespace-word counts; pooling replies (no samples) carry ``completion_tokens: 0`` as vLLM's do."""
     prompt_tokens = len(prompt.split())
     completion = sum(len(s.text.split()) for s in samples)
     return {"prompt_tokens": prompt_tokens, "completion_tokens": completion, "total_tokens": prompt_tokens + completion}
+
+
+def _reply(id_: str, kind: str, model: str, choices: list[dict[str, Any]], counts: dict[str, int]) -> dict[str, Any]:
+    """The envelope every chat/completions reply shares."""
+    return {"id": id_, "object": kind, "created": 0, "model": model, "choices": choices, "usage": counts}
 
 
 def _alternatives(token: str, logprob: float, top: Mapping[str, float] | None, k: int) -> dict[str, float]:
@@ -73,8 +79,7 @@ def chat_reply(model: str, prompt: str, samples: Sequence[Sample], body: Mapping
         }
         for i, s in enumerate(samples)
     ]
-    return {"id": "chatcmpl-fake", "object": "chat.completion", "created": 0, "model": model, "choices": choices,
-            "usage": usage(prompt, samples)}  # fmt: skip
+    return _reply("chatcmpl-fake", "chat.completion", model, choices, usage(prompt, samples))
 
 
 def text_reply(model: str, prompt: str, samples: Sequence[Sample], body: Mapping[str, Any]) -> dict[str, Any]:
@@ -88,8 +93,7 @@ def text_reply(model: str, prompt: str, samples: Sequence[Sample], body: Mapping
         }
         for i, s in enumerate(samples)
     ]
-    return {"id": "cmpl-fake", "object": "text_completion", "created": 0, "model": model, "choices": choices,
-            "usage": usage(prompt, samples)}  # fmt: skip
+    return _reply("cmpl-fake", "text_completion", model, choices, usage(prompt, samples))
 
 
 def score_reply(model: str, prompt: str, sample: Sample, k: int) -> dict[str, Any]:
@@ -99,8 +103,7 @@ def score_reply(model: str, prompt: str, sample: Sample, k: int) -> dict[str, An
         logprobs["token_logprobs"][0] = None
         logprobs["top_logprobs"][0] = None
     choice = {"index": 0, "text": prompt, "logprobs": logprobs, "finish_reason": "length"}
-    return {"id": "cmpl-fake", "object": "text_completion", "created": 0, "model": model, "choices": [choice],
-            "usage": usage(prompt)}  # fmt: skip
+    return _reply("cmpl-fake", "text_completion", model, [choice], usage(prompt))
 
 
 def _event(data: Mapping[str, Any]) -> str:
@@ -129,9 +132,8 @@ def classify_reply(model: str, texts: Sequence[str], probs: Sequence[float]) -> 
     data = [
         {"index": i, "label": "yes" if p >= 0.5 else "no", "probs": [p], "num_classes": 1} for i, p in enumerate(probs)
     ]
-    n = sum(len(t.split()) for t in texts)
     return {"id": "classify-fake", "object": "list", "created": 0, "model": model, "data": data,
-            "usage": {"prompt_tokens": n, "total_tokens": n}}  # fmt: skip
+            "usage": usage(" ".join(texts))}  # fmt: skip
 
 
 def hash_embedding(text: str) -> list[float]:
@@ -146,8 +148,7 @@ def hash_embedding(text: str) -> list[float]:
 
 def embed_reply(model: str, texts: Sequence[str], vectors: Sequence[list[float]]) -> dict[str, Any]:
     data = [{"object": "embedding", "index": i, "embedding": v} for i, v in enumerate(vectors)]
-    n = sum(len(t.split()) for t in texts)
-    return {"object": "list", "model": model, "data": data, "usage": {"prompt_tokens": n, "total_tokens": n}}
+    return {"object": "list", "model": model, "data": data, "usage": usage(" ".join(texts))}
 
 
 def models_reply(names: Sequence[str]) -> dict[str, Any]:

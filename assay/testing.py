@@ -193,13 +193,11 @@ class FakeLLM:
         if req.path == "/v1/models":
             return _json(200, replies.models_reply(self.served or ["fake"]))
         if req.path == "/classify":
-            return _json(
-                200, replies.classify_reply(model, self._inputs(req), [self._p_yes(t) for t in self._inputs(req)])
-            )
+            inputs = self._inputs(req)
+            return _json(200, replies.classify_reply(model, inputs, [self._p_yes(t) for t in inputs]))
         if req.path == "/v1/embeddings":
-            return _json(
-                200, replies.embed_reply(model, self._inputs(req), [self._embed(t) for t in self._inputs(req)])
-            )
+            inputs = self._inputs(req)
+            return _json(200, replies.embed_reply(model, inputs, [self._embed(t) for t in inputs]))
         if req.path in ("/v1/chat/completions", "/v1/completions"):
             return self._generate(req, model)
         return _json(404, {"detail": "Not Found"})
