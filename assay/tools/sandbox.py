@@ -65,12 +65,13 @@ def _fill_workdir(workdir: str, code: str, files: Files | None, uid: int) -> Non
     for name, content in payload.items():
         path = os.path.join(workdir, name)
         data = _encode(content)
-        try:  # names that clash ("a" and "a/b") or name a directory ("d/")
+        try:  # names that clash ("a" and "a/b"), name a directory ("d/") or hold a NUL byte (ValueError)
             os.makedirs(os.path.dirname(path), exist_ok=True)
             with open(path, "wb") as handle:
                 handle.write(data)
-        except OSError as exc:
-            raise InputError(f"cannot write sandbox file {name!r}: {exc.strerror or exc}") from None
+        except (OSError, ValueError) as exc:
+            reason = getattr(exc, "strerror", None) or exc
+            raise InputError(f"cannot write sandbox file {name!r}: {reason}") from None
     if uid:
         for root, dirs, names in os.walk(workdir):
             for entry in [root, *(os.path.join(root, n) for n in dirs + names)]:

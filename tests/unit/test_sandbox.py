@@ -85,7 +85,7 @@ async def test_bad_arguments_raise_input_error(kwargs: dict[str, object], messag
         await run_python("pass", **kwargs)  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize("files", [{"a": "x", "a/b": "y"}, {"d/": "x"}])
+@pytest.mark.parametrize("files", [{"a": "x", "a/b": "y"}, {"d/": "x"}, {"a\x00b": "x"}])
 async def test_unwritable_file_names_raise_input_error_and_leave_no_work_dir(
     files: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
