@@ -238,8 +238,10 @@ def _after_solve(state: RunState) -> str:
 
 
 def _after_verify(state: RunState) -> str:
-    """Fresh revisions are verified, then scored: a refined candidate never wins on self-judgment alone."""
-    return "score" if any(c.scores.total is None for c in state.candidates) else "review"
+    """Verify ordered by the first route (costly tools, round 0) goes on to the review. After solve or refine
+    it goes to score and so to the route: a refined candidate never wins on self-judgment alone, and every
+    round meets the stop rules, even one that added no candidate (that looped verify -> review -> refine)."""
+    return "review" if state.round == 0 and state.routes else "score"
 
 
 def _default_nodes() -> dict[str, NodeFn]:

@@ -109,6 +109,19 @@ async def test_every_decision_is_a_route_with_signals() -> None:
     assert state.routes[-1].source == "select"
 
 
+async def test_a_round_that_adds_no_candidate_still_meets_the_stop_rules() -> None:
+    script = Script(["3", "5"], totals={"3": 0.4, "5": 0.3})
+
+    async def refine_nothing(state: RunState, ctx: Any) -> dict[str, Any]:
+        return {"notes": ["refine: nothing to add"]}
+
+    app = build_adaptive(**{**script.nodes(), "refine": refine_nothing}).compile()
+    start = RunState(task=Task(question="what is 2 + 2?", kind="math"))
+    state = RunState.model_validate(await app.ainvoke(start, context=make_ctx(patience=1)))
+    assert state.stopped_by == "no_improvement" and state.round == 1 and state.answer == "3"
+    assert targets(state)[-2:] == [("route", "select"), ("select", "__end__")]
+
+
 def test_registry_lists_and_rejects_unknown_names() -> None:
     assert "adaptive" in graph_names()
     assert get_recipe("adaptive").supports_human
