@@ -237,10 +237,9 @@ def stop_servers(settings: Settings, names: Sequence[str] | None = None, grace_s
         lock.release()
 
 
-def server_status(settings: Settings, base_url: str | None = None) -> list[dict[str, Any]]:
+def server_status(settings: Settings) -> list[dict[str, Any]]:
     """One row per server: recorded local processes, or the external endpoint(s) when a URL is set."""
-    external = base_url or settings.base_url
-    if external:
+    if external := settings.base_url:
         return [
             {"name": "external", "model": settings.model, "base_url": url, "pid": None,
              "healthy": is_healthy(url) or _models_ok(url, settings), "rss_mb": None}
