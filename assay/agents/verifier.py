@@ -1,9 +1,9 @@
 """The ``verify`` node: check the current round's candidates with an external tool, picked by task kind.
 
-Code runs the task's unit tests in the sandbox, math re-runs the solution's arithmetic as Python (A7,
-ProgCo), QA checks the answer's claims against retrieved passages (B1, CRITIC). Tool evidence outranks
-self-judgment in ``combine``. A tool failure becomes Evidence with ``passed=None`` and the error in
-``details``, never an exception: a broken tool must not end a run.
+Code runs the task's unit tests in the sandbox (execution feedback: B6, B9), math re-runs the solution's
+arithmetic as Python (A7, ProgCo), QA checks the answer's claims against retrieved passages (B1, CRITIC).
+Tool evidence outranks self-judgment in ``combine``. A tool failure becomes Evidence with ``passed=None``
+and the error in ``details``, never an exception: a broken tool must not end a run.
 """
 
 from __future__ import annotations

@@ -175,7 +175,8 @@ def _route_node(human: bool) -> NodeFn:
 
 async def aggregate(state: RunState, ctx: RunContext) -> Update:
     """Easy path: the best-scored candidate of the reward-weighted vote's winning answer group."""
-    result = vote(state.round_candidates(0), _answer_key(state))
+    samples = state.round_candidates(0)
+    result = vote(samples, _answer_key(state))
     winner = result.winner
     signals = {"vote_share": result.share, "weight_share": result.weight_share, "reward": result.reward}
     route = Route(
@@ -183,7 +184,7 @@ async def aggregate(state: RunState, ctx: RunContext) -> Update:
         target=END,
         round=state.round,
         signals={**signals, "groups": result.groups, "winner_total": total(winner) if winner else None},
-        reason=f"reward-weighted vote over {len(state.round_candidates(0))} samples",
+        reason=f"reward-weighted vote over {len(samples)} samples",
     )
     return {"routes": [route], **_final(winner), "stopped_by": "easy"}
 
