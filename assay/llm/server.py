@@ -134,12 +134,13 @@ def _wait_healthy(records: list[ServerRecord], timeout_s: float, progress: Progr
 
 
 def _ports(specs: Sequence[ModelSpec], host: str, port: int | None) -> list[int]:
-    """The generator takes ``port`` if given (refused when in use); the rest get free ports."""
-    if port is not None and not _procs.port_is_free(host, port):
+    """The generator takes ``port`` if given (refused when in use); the rest get free ports.
+
+    Only checked when a generator is to start: a running one (ours, kept) holds ``port`` legitimately.
+    """
+    ports = [port if port is not None and spec.role == "generator" else _procs.free_port(host) for spec in specs]
+    if port in ports and not _procs.port_is_free(host, port):
         raise ServerError(f"port {port} on {host} is already in use; pick another with --port")
-    ports = []
-    for spec in specs:
-        ports.append(port if port is not None and spec.role == "generator" else _procs.free_port(host))
     return ports
 
 

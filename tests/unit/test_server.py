@@ -199,3 +199,13 @@ def test_missing_server_program_is_one_clear_error(settings: Settings) -> None:
     with pytest.raises(ServerError, match=r"cannot start fake-gen: .*no-such-python"):
         ensure_up(settings, [GEN], launcher=missing, report=lambda _m: None)
     assert load_records(settings.home) == []
+
+
+def test_port_of_our_running_generator_does_not_block_a_missing_judge(settings: Settings) -> None:
+    port = _procs.free_port("127.0.0.1")
+    ensure_up(settings, [GEN], port=port, launcher=fake, report=lambda _m: None, timeout_s=30)
+    try:
+        result = ensure_up(settings, [GEN, JUDGE], port=port, launcher=fake, report=lambda _m: None, timeout_s=30)
+        assert [r.name for r in result.started] == ["fake-judge"] and result.started[0].port != port
+    finally:
+        assert len(stop_servers(settings, grace_s=5)) == 2
