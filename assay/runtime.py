@@ -31,10 +31,9 @@ from assay.graphs.registry import Recipe, build_graph, get_recipe
 from assay.llm.types import Usage
 from assay.settings import Settings, load_settings
 from assay.state import Budget, Candidate, Evidence, Flips, Review, Route, RunState, Scores, Task, TokenStats
-from assay.streaming import streaming_tokens
+from assay.streaming import EventSink, streaming_tokens
 
 HumanHook = Callable[[dict[str, Any]], bool | Awaitable[bool]]
-EventSink = Callable[[dict[str, Any]], None]
 Checkpointer = BaseCheckpointSaver[Any]
 _STATE_TYPES = (RunState, Task, Budget, Candidate, TokenStats, Scores, Evidence, Review, Route, Flips, Usage)
 
