@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import re
 
+from assay.signals._normalize import NUMBER
 from assay.state import TaskKind
 
 _FENCE = re.compile(r"```[ \t]*([A-Za-z0-9_+-]*)[ \t]*\n(.*?)(?:```|\Z)", re.DOTALL)
 _ANSWER_LINE = re.compile(r"(?:final\s+)?answer\s*(?:is)?\s*[:=]\s*(.+)", re.IGNORECASE)
 _BOXED = re.compile(r"\\boxed\{([^{}]*)\}")
 _CONFIDENCE = re.compile(r"confidence\s*[:=]?\s*(\d{1,3}(?:\.\d+)?)\s*%", re.IGNORECASE)
-_NUMBER = re.compile(r"-?\$?\d[\d,]*(?:\.\d+)?")
 _CODE_START = re.compile(r"^\s*(def |class |import |from \S+ import )", re.MULTILINE)
 
 
@@ -41,15 +41,19 @@ def _answer_line(text: str) -> str | None:
     return None
 
 
+def _numbers(text: str) -> list[str]:
+    """Numbers as the normaliser reads them (``3/4`` and ``.5`` whole, not ``3`` and ``5``), ``$`` dropped."""
+    return NUMBER.findall(text.replace("$", ""))
+
+
 def extract_math(text: str) -> str | None:
     """The number after ``Answer:``; else the last number in the text (not the confidence figure)."""
     marked = _answer_line(text)
     if marked is not None:
-        numbers = _NUMBER.findall(marked)
-        return numbers[0].replace("$", "") if numbers else marked
-    body = _CONFIDENCE.sub("", text)
-    numbers = _NUMBER.findall(body)
-    return numbers[-1].replace("$", "") if numbers else None
+        numbers = _numbers(marked)
+        return numbers[0] if numbers else marked
+    numbers = _numbers(_CONFIDENCE.sub("", text))
+    return numbers[-1] if numbers else None
 
 
 def extract_short(text: str) -> str | None:

@@ -15,14 +15,14 @@ from fractions import Fraction
 
 from assay.state import TaskKind
 
-_NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?(?:/\d+)?|-?\.\d+")
+NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?(?:/\d+)?|-?\.\d+")  # also what answer extraction reads
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
 _PUNCT = str.maketrans("", "", string.punctuation)
 
 
 def normalize_math(answer: str) -> str | None:
     """The last number in the answer as a canonical decimal string (``"12.50"`` -> ``"12.5"``)."""
-    found = _NUMBER.findall(answer.replace("\u2212", "-"))
+    found = NUMBER.findall(answer.replace("\u2212", "-"))
     if not found:
         return None
     raw = found[-1].replace(",", "")

@@ -24,6 +24,10 @@ def test_extract_math() -> None:
     assert extract_answer("So we get $1,250 total. Confidence: 80%", "math") == "1,250"
     assert extract_answer("The result is \\boxed{42}.", "math") == "42"
     assert extract_answer("no digits", "math") is None
+    # a fraction or a leading-dot decimal is one number, not its numerator or its digits
+    assert extract_answer("x = 1/2\nAnswer: 3/4", "math") == "3/4"
+    assert extract_answer("Answer: -$.5", "math") == "-.5"
+    assert extract_answer("so she pays $12.50. Confidence: 80%", "math") == "12.50"
 
 
 def test_extract_qa_and_open() -> None:
