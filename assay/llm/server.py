@@ -79,6 +79,9 @@ def _answers(url: str, headers: dict[str, str] | None = None, timeout_s: float =
         return False
 
 
+REUSE_HEALTH_TIMEOUT_S = 15.0
+
+
 def is_healthy(base_url: str, timeout_s: float = 2.0) -> bool:
     return _answers(f"{base_url}/health", timeout_s=timeout_s)
 
@@ -161,7 +164,8 @@ def _running(home: Path, specs: Sequence[ModelSpec]) -> tuple[list[ServerRecord]
         if process_of(record) is None:
             continue
         if record.name in wanted:
-            (keep if is_healthy(record.base_url) else broken).append(record)
+            # patient: a live server that is busy on 2 cores must not be mistaken for a broken one and restarted
+            (keep if is_healthy(record.base_url, timeout_s=REUSE_HEALTH_TIMEOUT_S) else broken).append(record)
         elif record.role in roles:
             raise ServerError(f"a {record.role} ({record.name}) is already running; run `assay down` first")
         else:
