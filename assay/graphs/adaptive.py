@@ -24,6 +24,7 @@ from assay.graphs._nodes import GatedNode, GraphNode, NodeFn, Update, adapt, gat
 from assay.graphs._select import AnswerKey, best_candidate, count_flips, improved, total, vote
 from assay.settings import Settings
 from assay.signals.confidence import answer_key
+from assay.signals.scoring import refresh
 from assay.state import Candidate, Route, RunState, StopReason
 
 Graph = StateGraph[RunState, RunContext, RunState, RunState]
@@ -198,11 +199,20 @@ async def select(state: RunState, ctx: RunContext) -> Update:
         reason = f"budget exhausted ({state.exhausted()}) inside round {state.round}"
         routes.append(Route(source="budget", target="select", round=state.round, signals=usage_signals(state),
                             thresholds=thresholds(ctx.settings, state), reason=reason))  # fmt: skip
-    best = state.best if stopped == "human" else best_candidate(state.candidates)
-    signals = {"best_total": total(best) if best else None, "pool": len(state.candidates)}
+    pool = _fresh_pool(state) if stopped == "budget" else state.candidates
+    best = state.best if stopped == "human" else best_candidate(pool)
+    signals = {"best_total": total(best) if best else None, "pool": len(pool)}
     reason = f"best so far: {best.id} ({best.origin}, round {best.round})" if best else "no candidate"
     routes.append(Route(source="select", target=END, round=state.round, signals=signals, reason=reason))
-    return {"routes": routes, **_final(best), "stopped_by": stopped}
+    return {"routes": routes, "candidates": pool, **_final(best), "stopped_by": stopped}
+
+
+def _fresh_pool(state: RunState) -> list[Candidate]:
+    """A budget stop can come between verify and the next score: fold the newest evidence into the totals of
+    the scored candidates (no model calls), so the answer is never one the latest evidence contradicts."""
+    scored = [c for c in state.candidates if c.scores.total is not None]
+    fresh = {c.id: c for c in refresh(scored, state)}
+    return [fresh.get(c.id, c) for c in state.candidates]
 
 
 def _final(best: Candidate | None) -> Update:

@@ -165,3 +165,17 @@ async def test_failing_evidence_blocks_the_easy_path() -> None:
     failing = await run_graph(Script(["4", "4", "4"], ["5"], **agreed, evidence={"4": 0.0}), kind="code")
     assert failing.routes[0].target == "review" and failing.routes[0].signals["evidence"] == 0.0
     assert failing.stopped_by != "easy" and failing.routes[0].reason.startswith("hard")
+
+
+async def test_budget_stop_after_verify_folds_the_new_evidence_into_the_choice() -> None:
+    from assay.graphs.adaptive import select
+    from assay.state import Candidate, Evidence, Scores
+
+    liked = Candidate(id="a", text="x", answer="3", scores=Scores(agreement=0.5, reward=0.9, total=0.7))
+    plain = Candidate(id="b", text="y", answer="4", scores=Scores(agreement=0.5, reward=0.6, total=0.55))
+    failed = Evidence(id="e", candidate_id="a", tool="tests", input="", outcome="0/2 tests passed", passed=False)
+    state = RunState(task=Task(question="q", kind="qa"), candidates=[liked, plain], evidence=[failed])
+    update = await select(state, make_ctx())
+    assert update["stopped_by"] == "budget" and update["answer"] == "4"
+    fresh = {c.id: c for c in update["candidates"]}
+    assert fresh["a"].scores.evidence == 0.0 and (fresh["a"].scores.total or 0) < (fresh["b"].scores.total or 0)
