@@ -15,6 +15,8 @@ import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from assay.tools import _disk
+
 _CHUNK = 65536
 _DRAIN_GRACE_S = 2.0
 
@@ -36,7 +38,7 @@ class Finished:
     returncode: int
     stdout: Stream
     stderr: Stream
-    reason: str | None  # why we killed it: "timeout", "output", or None
+    reason: str | None  # why we killed it: "timeout", "output", "disk", or None
 
 
 class _Child:
@@ -128,9 +130,16 @@ def _resolve(future: asyncio.Future[None]) -> None:
 
 
 async def supervise(
-    argv: list[str], cwd: str, env: Mapping[str, str], stdin: bytes | None, timeout_s: float, limit: int
+    argv: list[str],
+    cwd: str,
+    env: Mapping[str, str],
+    stdin: bytes | None,
+    timeout_s: float,
+    limit: int,
+    disk_quota_bytes: int | None = None,
 ) -> Finished:
-    """Run ``argv`` in its own session; kill its group on timeout or overflow, and always once it exits."""
+    """Run ``argv`` in its own session; kill its group on timeout, output overflow or (with a quota) once the
+    work dir ``cwd`` holds more than ``disk_quota_bytes``, and always once it exits."""
     proc = subprocess.Popen(
         argv,
         stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
@@ -146,11 +155,16 @@ async def supervise(
     child.watch(proc.stderr.fileno(), child.streams["err"])
     if stdin is not None:
         child.feed(stdin)
+    guard = None
+    if disk_quota_bytes is not None:
+        guard = asyncio.create_task(_disk.watch(cwd, disk_quota_bytes, lambda: child.kill("disk")))
     try:
         await asyncio.wait_for(child.exited(), timeout_s)
     except TimeoutError:
         child.kill("timeout")
     finally:
+        if guard is not None:
+            guard.cancel()
         child.kill()  # leftovers in the group (weak mode); the namespace backends are already gone
         if proc.returncode is None:
             await child.exited()

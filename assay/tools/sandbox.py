@@ -26,17 +26,20 @@ from assay.tools.types import ExecResult, Isolation
 __all__ = ["available_isolation", "run_python", "run_python_files", "run_python_sync"]
 
 DEFAULT_MAX_OUTPUT = 1 << 20
+DEFAULT_DISK_MB = 256  # total size of the work dir; RLIMIT_FSIZE alone caps each file, not their sum
 _SIGNAL_REASONS = {signal.SIGXCPU: "cpu", signal.SIGXFSZ: "file size"}
 _ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8"}
 
 Files = Mapping[str, str | bytes]
 
 
-def _check_args(timeout_s: float, memory_mb: int, files: Files | None) -> None:
+def _check_args(timeout_s: float, memory_mb: int, disk_mb: int, files: Files | None) -> None:
     if not timeout_s > 0:
         raise InputError(f"sandbox timeout must be positive, got {timeout_s}")
     if memory_mb < 32:
         raise InputError(f"sandbox memory limit must be at least 32 MB, got {memory_mb}")
+    if disk_mb < 1:
+        raise InputError(f"sandbox disk quota must be at least 1 MB, got {disk_mb}")
     for name in files or {}:
         parts = name.split("/")
         if not name or name.startswith("/") or ".." in parts or name == MAIN_FILE:
@@ -113,9 +116,10 @@ async def run_python_files(
     collect: Sequence[str] = (),
     max_output_bytes: int = DEFAULT_MAX_OUTPUT,
     isolation: Isolation | None = None,
+    disk_mb: int = DEFAULT_DISK_MB,
 ) -> tuple[ExecResult, dict[str, bytes]]:
     """Like ``run_python``, and also read back the work-dir files named in ``collect`` (capped in size)."""
-    _check_args(timeout_s, memory_mb, files)
+    _check_args(timeout_s, memory_mb, disk_mb, files)
     chosen = _resolve_isolation(allow_weak, isolation)
     uid = sandbox_uid() if can_drop_uid(chosen) else 0
     limits = Limits(cpu_s=max(1, int(timeout_s) + 1), memory_mb=memory_mb, nproc=_nproc(chosen, uid))
@@ -128,7 +132,7 @@ async def run_python_files(
         env = {**_ENV, "HOME": workdir, "TMPDIR": workdir}
         argv = wrap(chosen, workdir, uid, command)
         try:
-            done = await supervise(argv, workdir, env, data, timeout_s, max_output_bytes)
+            done = await supervise(argv, workdir, env, data, timeout_s, max_output_bytes, disk_mb * 2**20)
         except OSError as exc:
             raise SandboxError(f"cannot start the sandbox: {exc}") from exc
         collected = _read_back(workdir, collect, max_output_bytes)
@@ -180,8 +184,12 @@ async def run_python(
     allow_weak: bool = False,
     max_output_bytes: int = DEFAULT_MAX_OUTPUT,
     isolation: Isolation | None = None,
+    disk_mb: int = DEFAULT_DISK_MB,
 ) -> ExecResult:
-    """Run ``code`` as ``main.py`` in a fresh sandbox; ``isolation`` forces a backend (default: strongest)."""
+    """Run ``code`` as ``main.py`` in a fresh sandbox; ``isolation`` forces a backend (default: strongest).
+
+    ``disk_mb`` caps what the program may store in its work dir in total (files, and more than 10,000 entries
+    count as over); past it the run is killed with ``killed_reason="disk"``."""
     result, _ = await run_python_files(
         code,
         timeout_s=timeout_s,
@@ -191,6 +199,7 @@ async def run_python(
         allow_weak=allow_weak,
         max_output_bytes=max_output_bytes,
         isolation=isolation,
+        disk_mb=disk_mb,
     )
     return result
 

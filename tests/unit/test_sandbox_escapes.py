@@ -296,3 +296,36 @@ async def test_cancelled_run_leaves_nothing_behind(iso: Isolation) -> None:
             break
         await asyncio.sleep(0.1)
     assert processes_with(token) == []
+
+
+async def test_filling_the_disk_through_the_work_dir_is_stopped(iso: Isolation) -> None:
+    """The file-size rlimit caps each file; the disk quota caps their sum (here 32 MB of 1 MB files)."""
+    code = """
+import os
+block = b"x" * (1 << 20)
+for i in range(200):
+    with open(f"fill{i}", "wb") as handle:
+        handle.write(block)
+        handle.flush()
+        os.fsync(handle.fileno())
+print("wrote everything")
+"""
+    result = await run_python(code, timeout_s=30, isolation=iso, disk_mb=32)
+    assert result.killed_reason == "disk" and not result.ok
+    assert "wrote everything" not in result.stdout
+
+
+async def test_an_inode_flood_is_stopped(iso: Isolation) -> None:
+    code = """
+for i in range(200_000):
+    open(f"f{i}", "w").close()
+print("made every file")
+"""
+    result = await run_python(code, timeout_s=30, isolation=iso)
+    assert result.killed_reason == "disk" and "made every file" not in result.stdout
+
+
+async def test_ordinary_work_dir_use_is_untouched(iso: Isolation) -> None:
+    code = "open('data.txt', 'w').write('x' * 100_000)\nprint(len(open('data.txt').read()))"
+    result = await run_python(code, timeout_s=10, isolation=iso, disk_mb=1)
+    assert result.ok and result.stdout.strip() == "100000" and result.killed_reason is None
