@@ -86,19 +86,21 @@ async def test_network_loopback_and_outside_blocked(
     iso: Isolation, loopback_server: tuple[int, list[bytes]], canary: subprocess.Popen[bytes]
 ) -> None:
     port, received = loopback_server
+    # Only loopback is ever targeted (tests send no traffic elsewhere): the outside world is shown unreachable
+    # by the namespace having no interface but its own "lo", not by trying to reach a public address.
     code = f"""
 import socket
-for host, port in (("127.0.0.1", {port}), ("1.1.1.1", 53), ("pypi.org", 443)):
-    try:
-        socket.create_connection((host, port), timeout=2).sendall(b"escaped")
-        print("CONNECTED", host)
-    except OSError as exc:
-        print("blocked", host, type(exc).__name__)
+try:
+    socket.create_connection(("127.0.0.1", {port}), timeout=2).sendall(b"escaped")
+    print("CONNECTED")
+except OSError as exc:
+    print("blocked", type(exc).__name__)
+print("interfaces", sorted(name for _, name in socket.if_nameindex()))
 """
     result = await run_python(code, timeout_s=10, isolation=iso)
     assert result.isolation == iso
-    assert "CONNECTED" not in result.stdout
-    assert result.stdout.count("blocked") == 3
+    assert "CONNECTED" not in result.stdout and "blocked" in result.stdout
+    assert "interfaces ['lo']" in result.stdout, result.stdout
     assert received == []
     assert_host_healthy(canary)
 
