@@ -67,6 +67,8 @@ def repair(cand: Candidate, state: RunState, candidate_id: str) -> Candidate | N
 
 def repairs(state: RunState, limit: int = MAX_REPAIRS) -> list[Candidate]:
     """Repairs of the best-scored pool candidates that a re-run showed wrong steps in (no model calls)."""
+    if state.task.kind != "math":  # only math has re-run arithmetic to repair from
+        return []
     ranked = sorted(state.candidates, key=total, reverse=True)
     made: list[Candidate] = []
     for cand in ranked:
