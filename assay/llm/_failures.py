@@ -11,6 +11,7 @@ import json
 from typing import Any
 
 import httpx
+from pydantic_core import from_json
 
 from assay.errors import LLMError, LLMHTTPError, LLMTimeout, MalformedResponse, ServerUnavailable, UnknownModel
 from assay.llm._retry import Retryable, parse_retry_after
@@ -81,7 +82,7 @@ def malformed(url: str, path: str, detail: object) -> MalformedResponse:
 def decode_json(response: httpx.Response, url: str, path: str) -> dict[str, Any]:
     """The response body as a JSON object, or ``MalformedResponse``."""
     try:
-        data = response.json()
+        data = from_json(response.content)  # pydantic-core's parser: about twice as fast as json.loads
     except ValueError as exc:
         raise malformed(url, path, f"invalid JSON ({exc})") from None
     if not isinstance(data, dict):

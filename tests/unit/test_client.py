@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 import httpx
@@ -164,3 +165,25 @@ async def test_api_key_sent_as_bearer() -> None:
     ) as llm:
         await llm.models()
     assert seen == ["Bearer sk-1"]
+
+
+async def test_body_is_json_with_content_type_and_urls_are_reused() -> None:
+    """The hot path encodes with pydantic-core and caches parsed URLs; the wire must not change."""
+    seen: list[tuple[str, str | None, object]] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append((str(request.url), request.headers.get("content-type"), json.loads(request.content)))
+        choice = {"index": 0, "message": {"role": "assistant", "content": "é"}, "finish_reason": "stop"}
+        return httpx.Response(200, json={"model": "m", "choices": [choice], "usage": {}})
+
+    async with LLMClient("http://127.0.0.1:9/v1", model="m", transport=httpx.MockTransport(handler)) as llm:
+        first = await llm.chat([{"role": "user", "content": "naïve ✓"}], temperature=0.5, stop=["\n"])
+        await llm.chat(USER)
+    assert first.text == "é"
+    url, content_type, body = seen[0]
+    assert (url, content_type) == ("http://127.0.0.1:9/v1/chat/completions", "application/json")
+    assert body == {
+        "model": "m", "max_tokens": 256, "temperature": 0.5, "stop": ["\n"],
+        "messages": [{"role": "user", "content": "naïve ✓"}],
+    }  # fmt: skip
+    assert seen[1][0] == url and llm.usage.calls == 2
