@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterator, Sequence
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Sequence
+from contextlib import AbstractContextManager
 from typing import Any, TypeVar
 
 import httpx
@@ -22,6 +21,7 @@ from pydantic_core import to_json
 from assay.errors import LLMError
 from assay.llm import _parse
 from assay.llm._failures import decode_json, http_failure, malformed, transport_failure, unreachable
+from assay.llm._meter import UsageMeter
 from assay.llm._request import MessageLike, message_dicts, normalise_base_urls, sampling_body
 from assay.llm._retry import Retryable, call_with_retries, retry_after_failure
 from assay.llm._sse import sse_objects
@@ -71,8 +71,8 @@ class LLMClient:
         self._slots = asyncio.Semaphore(max_concurrency)
         self._next = 0
         self._urls: dict[str, httpx.URL] = {}
-        self._total = [0, 0, 0]  # calls, prompt tokens, completion tokens: plain ints, the cheapest to add to
-        self._tracks: ContextVar[tuple[Usage, ...]] = ContextVar(f"assay_llm_tracks_{id(self)}", default=())
+        self._meter = UsageMeter(f"assay_llm_tracks_{id(self)}")
+        self._account = self._meter.add
 
     # -- generation -------------------------------------------------------------------------------------------
 
@@ -216,34 +216,14 @@ class LLMClient:
     @property
     def usage(self) -> Usage:
         """Totals over the client's lifetime (a snapshot)."""
-        calls, prompt_tokens, completion_tokens = self._total
-        return Usage(calls=calls, prompt_tokens=prompt_tokens, completion_tokens=completion_tokens)
+        return self._meter.total
 
-    @contextmanager
-    def track(self) -> Iterator[Usage]:
+    def track(self) -> AbstractContextManager[Usage]:
         """Per-run accounting: calls made inside the ``with`` block (same asyncio context) add to the yielded Usage.
 
         Tasks started inside the block inherit it; nested blocks all count; concurrent runs stay separate.
         """
-        usage = Usage()
-        token = self._tracks.set((*self._tracks.get(), usage))
-        try:
-            yield usage
-        finally:
-            try:
-                self._tracks.reset(token)
-            except ValueError:  # exited in another context (e.g. an async generator closed elsewhere)
-                self._tracks.set(tuple(u for u in self._tracks.get() if u is not usage))
-
-    def _account(self, usage: Usage) -> None:
-        total = self._total
-        total[0] += usage.calls
-        total[1] += usage.prompt_tokens
-        total[2] += usage.completion_tokens
-        for acc in self._tracks.get():
-            acc.calls += usage.calls
-            acc.prompt_tokens += usage.prompt_tokens
-            acc.completion_tokens += usage.completion_tokens
+        return self._meter.track()
 
     # -- transport --------------------------------------------------------------------------------------------
 
