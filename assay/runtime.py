@@ -33,7 +33,8 @@ from assay.settings import Settings, load_settings
 from assay.state import Budget, Candidate, Evidence, Flips, Review, Route, RunState, Scores, Task, TokenStats
 from assay.streaming import EventSink, streaming_tokens
 
-HumanHook = Callable[[dict[str, Any]], bool | Awaitable[bool]]
+HumanReply = bool | dict[str, Any]  # approve/reject, or {"approve": bool, "answer": "edited text"}
+HumanHook = Callable[[dict[str, Any]], HumanReply | Awaitable[HumanReply]]
 Checkpointer = BaseCheckpointSaver[Any]
 _STATE_TYPES = (RunState, Task, Budget, Candidate, TokenStats, Scores, Evidence, Review, Route, Flips, Usage)
 
@@ -130,8 +131,10 @@ async def _answer(human: HumanHook | None, snap: StateSnapshot, thread_id: str) 
         raise InputError(f"thread {thread_id} waits for human review; resume it with a human hook (--human)")
     payload = snap.interrupts[0].value
     answer = human(payload if isinstance(payload, dict) else {"value": payload})
-    approve = bool(await answer) if inspect.isawaitable(answer) else bool(answer)
-    return Command(resume={"approve": approve})
+    reply = await answer if inspect.isawaitable(answer) else answer
+    if isinstance(reply, dict):  # an edit: the human's own answer travels with the approval
+        return Command(resume={**reply, "approve": bool(reply.get("approve", True))})
+    return Command(resume={"approve": bool(reply)})
 
 
 async def _drive(app: Any, first: Any, config: RunnableConfig, ctx: RunContext, on_event: EventSink | None,
