@@ -142,7 +142,7 @@ def _route_maker(state: RunState, settings: Settings, signals: dict[str, float |
 def _human_gate(state: RunState, update: Update) -> Update:
     """Ask a human before a refined answer replaces a solver answer as the best (H4, H5: pause and resume).
 
-    ``interrupt()`` pauses the run in the checkpoint; the caller resumes with ``{"approve": bool}``.
+    ``interrupt()`` pauses the run; the caller resumes with ``{"approve": bool}`` (and ``"answer"``: an edit).
     Rejecting keeps the previous best and stops the run (``stopped_by="human"``).
     """
     old, new_id = state.best, update.get("best_id")
@@ -155,6 +155,12 @@ def _human_gate(state: RunState, update: Update) -> Update:
     approve = bool(answer.get("approve")) if isinstance(answer, dict) else bool(answer)
     last: Route = update["routes"][-1]
     signals = {"current_total": old.scores.total, "proposed_total": new.scores.total}
+    edited = str(answer.get("answer") or "").strip() if isinstance(answer, dict) else ""
+    if approve and edited:  # the human's own answer: a child of the proposal, and the final answer
+        cand = Candidate(id=f"r{state.round}-human-{len(state.candidates)}", text=edited, answer=edited,
+                         origin="human", parent=new.id, round=state.round)  # fmt: skip
+        human = Route(source="human", target="select", round=state.round, signals=signals, reason="human edited")
+        return {**update, "candidates": [cand], "routes": [last, human], "best_id": cand.id, "stopped_by": "human"}
     if approve:
         human = Route(source="human", target=last.target, round=state.round, signals=signals, reason="human approved")
         return {**update, "routes": [last, human]}
