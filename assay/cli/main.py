@@ -22,6 +22,15 @@ def _register() -> None:
 
     server_cmds.register(app)
     run_cmd.register(app)
+    from assay.cli import bench_cmd
+
+    bench_cmd.register(app)
+    from assay.cli import serve_cmd
+
+    serve_cmd.register(app)
+    from assay.cli import chat_cmd
+
+    chat_cmd.register(app)
 
 
 def main() -> None:
