@@ -123,6 +123,7 @@ def run_command(
     budget_calls: Annotated[int | None, typer.Option(help="LLM call budget for this run.")] = None,
     human: Annotated[bool, typer.Option("--human", help="Ask before a refined answer replaces the solver's.")] = False,
     base_url: Annotated[str | None, typer.Option(help="OpenAI-compatible server URL(s).")] = None,
+    model: Annotated[str | None, typer.Option("--model", "-m", help="Generator model (see `assay status`).")] = None,
     tests: Annotated[Path | None, typer.Option(help="Unit tests (assert lines or def check(candidate)).")] = None,
     reference: Annotated[str | None, typer.Option(help="Known right answer: enables flip counts.")] = None,
 ) -> None:
@@ -132,7 +133,7 @@ def run_command(
 
     task = make_task(question, kind, tests, reference)
     get_recipe(graph, human=human)
-    settings = load_settings(base_url=base_url)
+    settings = load_settings(base_url=base_url, model=model)
     budget = make_budget(default_budget(settings), budget_tokens, budget_calls)
     thread_id = thread or new_thread_id()
     progress = _Progress()

@@ -65,11 +65,12 @@ def down(
 
 def _table(rows: list[dict[str, Any]]) -> Table:
     table = Table(box=box.SIMPLE)
-    for column in ("name", "model", "pid", "healthy", "rss_mb", "base_url"):
+    for column in ("run", "name", "model", "pid", "healthy", "rss_mb", "base_url"):
         table.add_column(column, no_wrap=True)
     for row in rows:
         healthy = "[green]yes[/]" if row["healthy"] else "[red]no[/]"
         table.add_row(
+            "[bold]*[/]" if row.get("used_by_run") else "",
             row["name"],
             row["model"],
             str(row["pid"] or "-"),
@@ -93,6 +94,16 @@ def status(
         _out.print("no assay servers running (start them with `assay up`)")
     else:
         _out.print(_table(rows))
+        _out.print(_run_line(rows), highlight=False)
+
+
+def _run_line(rows: list[dict[str, Any]]) -> str:
+    """Which generator `assay run` will use, and why (the starred rows)."""
+    used = [row for row in rows if row.get("used_by_run")]
+    if not used:
+        return "assay run: no generator it can use (start one with `assay up`, or check --model / ASSAY_MODEL)"
+    urls = ", ".join(row["base_url"] for row in used)
+    return f"assay run uses * {used[0]['model']} at {urls} ({used[0]['why']})"
 
 
 def register(app: typer.Typer) -> None:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Literal
 
 from assay.errors import ServerUnavailable, UnknownModel
 from assay.llm._request import normalise_base_urls
-from assay.llm._state import live_records
+from assay.llm._state import ServerRecord, live_records
 from assay.settings import Settings
 
 if TYPE_CHECKING:
@@ -152,29 +152,70 @@ register_model(
 
 @dataclass(frozen=True)
 class Endpoint:
-    """Where to send one role's requests: replicas of one served model."""
+    """Where to send one role's requests: replicas of one served model.
+
+    ``servers`` names the ``assay up`` records behind it (empty for an external endpoint, which assay never
+    restarts); ``why`` says how it was chosen (shown by ``assay status``).
+    """
 
     base_urls: list[str] = field(default_factory=list)
     model: str = ""
     api_key: str | None = None
+    servers: tuple[str, ...] = ()
+    why: str = ""
+
+
+_ROLE_FIELDS = {"generator": "model", "judge": "judge_model", "embedder": "embed_model"}
 
 
 def resolve_endpoint(settings: Settings, role: Role) -> Endpoint | None:
     """Explicit settings first (ASSAY_BASE_URL / JUDGE_URL / EMBED_URL), then servers from `assay up`.
 
+    Running servers are grouped by the model they serve: an endpoint's replicas are replicas of one model.
+    The model asked for (``ASSAY_MODEL``, ``--model``, TOML) picks the group; when none was asked for and
+    several generators run, the most recently started one is used (``assay status`` says which).
     A missing generator is an error; a missing judge or embedder is ``None`` (callers fall back).
     """
     key = settings.api_key.get_secret_value() if settings.api_key else None
     explicit = {"generator": settings.base_url, "judge": settings.judge_url, "embedder": settings.embed_url}[role]
-    model = {"generator": settings.model, "judge": settings.judge_model, "embedder": settings.embed_model}[role]
+    model: str = getattr(settings, _ROLE_FIELDS[role])
     if explicit:
-        return Endpoint(normalise_base_urls(explicit), model, key)
+        return Endpoint(normalise_base_urls(explicit), model, key, why=f"set by ASSAY_{_url_var(role)}")
+    asked = _ROLE_FIELDS[role] in settings.model_fields_set
     running = [r for r in live_records(settings.home) if r.role == role]
-    if running:
-        return Endpoint([r.base_url for r in running], running[0].model, None)
-    if role == "generator":
-        raise ServerUnavailable("no model server: run `assay up` or set ASSAY_BASE_URL")
-    return None
+    chosen = _pick(running, model if asked else None)
+    if chosen:
+        why = f"asked for ({model})" if asked else _default_why(running, chosen[0])
+        return Endpoint([r.base_url for r in chosen], chosen[0].model, None, tuple(r.name for r in chosen), why)
+    if role != "generator":
+        return None
+    if asked and running:
+        served = ", ".join(sorted({r.model for r in running}))
+        raise ServerUnavailable(
+            f"no running generator serves model {model!r} (running: {served}); "
+            f"start it with `assay up --model {model}` or choose a running one with --model / ASSAY_MODEL"
+        )
+    raise ServerUnavailable("no model server: run `assay up` or set ASSAY_BASE_URL")
+
+
+def _pick(running: list[ServerRecord], model: str | None) -> list[ServerRecord]:
+    """The records serving ``model`` (served or registry name), else those of the latest-started model."""
+    if model is not None:
+        return [r for r in running if model in (r.model, r.name)]
+    if not running:
+        return []
+    latest = max(running, key=lambda r: r.started_at)
+    return [r for r in running if r.model == latest.model]
+
+
+def _default_why(running: list[ServerRecord], chosen: ServerRecord) -> str:
+    if len({r.model for r in running}) == 1:
+        return "the only one running"
+    return "the most recently started; choose with --model or ASSAY_MODEL"
+
+
+def _url_var(role: Role) -> str:
+    return {"generator": "BASE_URL", "judge": "JUDGE_URL", "embedder": "EMBED_URL"}[role]
 
 
 def _client(settings: Settings, endpoint: Endpoint) -> LLMClient:

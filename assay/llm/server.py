@@ -17,11 +17,11 @@ from typing import Any
 import httpx
 import psutil
 
-from assay.errors import ServerError
+from assay.errors import AssayError, ServerError
 from assay.llm import _procs
 from assay.llm._request import normalise_base_urls
 from assay.llm._state import ServerRecord, load_records, process_of, save_records
-from assay.llm.models import ModelSpec, get_model
+from assay.llm.models import Endpoint, ModelSpec, get_model, resolve_endpoint
 from assay.llm.provision import acquire, home_lock, provision
 from assay.settings import Settings
 
@@ -178,7 +178,7 @@ def _running(home: Path, specs: Sequence[ModelSpec]) -> tuple[list[ServerRecord]
         if record.name in wanted:
             # patient: a live server that is busy on 2 cores must not be mistaken for a broken one and restarted
             (keep if is_healthy(record.base_url, timeout_s=REUSE_HEALTH_TIMEOUT_S) else broken).append(record)
-        elif record.role in roles:
+        elif record.role in roles and record.role != "generator":  # generators of other models may coexist
             raise ServerError(f"a {record.role} ({record.name}) is already running; run `assay down` first")
         else:
             others.append(record)  # e.g. an embedder from an earlier `assay up --embedder`: left alone
@@ -259,18 +259,30 @@ def server_status(settings: Settings) -> list[dict[str, Any]]:
     if external := settings.base_url:
         return [
             {"name": "external", "model": settings.model, "base_url": url, "pid": None,
-             "healthy": is_healthy(url) or _models_ok(url, settings), "rss_mb": None}
+             "healthy": is_healthy(url) or _models_ok(url, settings), "rss_mb": None,
+             "used_by_run": True, "why": "set by ASSAY_BASE_URL"}
             for url in normalise_base_urls(external)  # server roots: a trailing /v1 would break /health
         ]  # fmt: skip
     rows = []
+    used = _used_by_run(settings)
     for record in load_records(settings.home):
         proc = process_of(record)
         rows.append(
             {"name": record.name, "role": record.role, "model": record.model, "base_url": record.base_url,
              "pid": record.pid, "healthy": proc is not None and is_healthy(record.base_url),
-             "rss_mb": _procs.rss_mb(proc) if proc else None, "log": record.log}
+             "rss_mb": _procs.rss_mb(proc) if proc else None, "log": record.log,
+             "used_by_run": record.name in used.servers if used else False,
+             "why": used.why if used and record.name in used.servers else ""}
         )  # fmt: skip
     return rows
+
+
+def _used_by_run(settings: Settings) -> Endpoint | None:
+    """The generator endpoint ``assay run`` would use now (None when it would fail)."""
+    try:
+        return resolve_endpoint(settings, "generator")
+    except AssayError:
+        return None
 
 
 def _models_ok(url: str, settings: Settings) -> bool:

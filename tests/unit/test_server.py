@@ -156,11 +156,11 @@ def test_stale_records_are_cleaned(settings: Settings) -> None:
         stop_servers(settings, grace_s=5)
 
 
-def test_other_generator_running_is_refused(settings: Settings) -> None:
-    ensure_up(settings, [GEN], launcher=fake, report=lambda _m: None, timeout_s=30)
+def test_other_judge_running_is_refused(settings: Settings) -> None:
+    ensure_up(settings, [JUDGE], launcher=fake, report=lambda _m: None, timeout_s=30)
     try:
-        with pytest.raises(ServerError, match=r"generator .* already running"):
-            ensure_up(settings, [spec("other-gen")], launcher=fake, report=lambda _m: None)
+        with pytest.raises(ServerError, match=r"judge .* already running"):
+            ensure_up(settings, [spec("other-judge", "judge")], launcher=fake, report=lambda _m: None)
     finally:
         stop_servers(settings, grace_s=5)
 
@@ -183,7 +183,7 @@ def test_external_endpoint_starts_nothing(tmp_path: Path) -> None:
     rows = server_status(settings)
     assert rows == [
         {"name": "external", "model": "smollm2", "base_url": "http://127.0.0.1:9", "pid": None, "healthy": False,
-         "rss_mb": None}
+         "rss_mb": None, "used_by_run": True, "why": "set by ASSAY_BASE_URL"}
     ]  # fmt: skip
 
 
