@@ -60,6 +60,17 @@ class Settings(BaseSettings):
     tau_confident: float = Field(default=0.8, ge=0, le=1)
     patience: int = Field(default=1, ge=1)
     max_rounds: int = Field(default=3, ge=0, le=50)
+    # Scoring (docs/signals.md): total = band(refuted?) of the weighted mean of the signals below; weights are
+    # chosen from each signal's measured AUC (benchmarks/signals/measure.py); a near-chance signal gets ~0.
+    w_confidence: float = Field(default=0.15, ge=0)
+    w_agreement: float = Field(default=0.45, ge=0)
+    w_reward: float = Field(default=0.0, ge=0)
+    w_steps: float = Field(default=0.0, ge=0)
+    w_evidence: float = Field(default=0.4, ge=0)
+    refuted_cap: float = Field(default=0.2, ge=0, lt=1)  # refuted/non-answers score below this, all others above
+    self_tests: int = Field(default=3, ge=0, le=16)  # model-written test sets for code without tests (0: none)
+    pot_programs: int = Field(default=2, ge=0, le=16)  # program-of-thought programs per math round (0: none)
+    max_claims: int = Field(default=3, ge=0, le=20)  # QA claims fact-checked per candidate (answer claim first)
     # Budgets (per run).
     budget_calls: int = Field(default=40, ge=1)
     budget_tokens: int = Field(default=20_000, ge=1)

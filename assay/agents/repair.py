@@ -14,8 +14,10 @@ from collections.abc import Sequence
 
 from assay.agents._common import new_ids
 from assay.agents._extract import extract_answer
-from assay.graphs._select import total
+from assay.signals.select import total
 from assay.state import Candidate, Evidence, RunState
+
+REPAIR = "repair"
 
 _FAILURE = re.compile(r"(?:^|; )(?P<lhs>[^=;]+?) = (?P<rhs>[^=;(]+?) \(computed (?P<value>[^)]+)\)")
 
@@ -59,7 +61,7 @@ def repair(cand: Candidate, state: RunState, candidate_id: str) -> Candidate | N
         id=candidate_id,
         text=text,
         answer=extract_answer(text, "math"),
-        origin="refiner",
+        origin=REPAIR,  # its own origin: a tool-driven rewrite, not a model's revision
         parent=cand.id,
         round=state.round,
     )

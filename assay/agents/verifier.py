@@ -1,40 +1,56 @@
-"""The ``verify`` node: check the current round's candidates with an external tool, picked by task kind.
+"""The ``verify`` node: check the current round's candidates with external tools, picked by task kind.
 
-Code runs the task's unit tests in the sandbox (execution feedback: B6, B9), math re-runs the solution's
-arithmetic as Python (A7, ProgCo), QA checks the answer's claims against retrieved passages (B1, CRITIC).
-Tool evidence outranks self-judgment in ``combine``. A tool failure becomes Evidence with ``passed=None``
-and the error in ``details``, never an exception: a broken tool must not end a run.
+- code: the task's tests in the sandbox (execution feedback: B6, B9); without a tests file, the docstring's
+  examples, model-written tests (CodeT) and a load check (``_verify_code``).
+- math: the question's own arithmetic, a program of thought, the solution's arithmetic re-run (A7 ProgCo,
+  B1 CRITIC; ``_verify_math``).
+- qa: the ANSWER's claim, built from question and answer, checked against retrieved passages (B1 CRITIC);
+  a passage that supports only the justification is no support.
+Each piece of evidence is counted once, by the scoring formula. A tool failure becomes Evidence with
+``passed=None`` and the error in ``details``, never an exception: a broken tool must not end a run. A node's
+spend is bounded by what the budget has left (model-written tests and programs are skipped, claims cut).
 """
 
 from __future__ import annotations
 
 import asyncio
-import inspect
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
+from assay.agents._verify_code import check_code, generated_tests, program_for, tests_evidence, write_tests
+from assay.agents._verify_math import check_math, expression_value, pot_value, program_evidence, write_programs
 from assay.context import RunContext
-from assay.llm.types import Usage
-from assay.state import Candidate, Evidence, RunState, Task
-from assay.tools.types import ClaimCheck, ProgramCheck, TestReport
+from assay.llm.types import Completion
+from assay.signals._measure import tracked
+from assay.state import Candidate, Evidence, RunState
+from assay.tools.types import ClaimCheck
 
-TEST_TIMEOUT_S = 10.0
-PROGRAM_TIMEOUT_S = 5.0
+__all__ = ["claim_evidence", "program_evidence", "program_for", "tests_evidence", "verify"]
 
-
-async def _run(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    """Await an async tool; run a sync one in a thread so candidates are still checked concurrently."""
-    if inspect.iscoroutinefunction(fn):
-        return await fn(*args, **kwargs)
-    return await asyncio.to_thread(fn, *args, **kwargs)
+Check = Callable[[Candidate], Awaitable[list[Evidence]]]
+Prepared = tuple[Check, list[Evidence], list[Completion]]
 
 
-def program_for(task: Task, code: str) -> str:
-    """HumanEval-style body-only answers get the task's signature in front so the entry point exists."""
-    entry = task.entry_point
-    if entry and f"def {entry}" not in code and f"def {entry}" in task.question:
-        return f"{task.question.rstrip()}\n{code}"
-    return code
+def claim_evidence(cand: Candidate, checks: list[ClaimCheck], source: str = "answer") -> list[Evidence]:
+    """One Evidence per claim: supported -> passed, contradicted -> failed, unknown -> undecided."""
+    passed = {"supported": True, "contradicted": False, "unknown": None}
+    return [
+        Evidence(
+            id=f"ev-{cand.id}-claim{j}",
+            candidate_id=cand.id,
+            tool="factcheck",
+            input=check.claim,
+            outcome=f"claim {check.verdict}: {check.claim}" + (f" (source: {check.quote})" if check.quote else ""),
+            passed=passed[check.verdict],
+            details={
+                "verdict": check.verdict,
+                "passage_ids": check.passage_ids,
+                "quote": check.quote,
+                "claim_source": source,
+            },
+        )
+        for j, check in enumerate(checks)
+    ]
 
 
 def _failed(cand: Candidate, tool: str, error: str) -> Evidence:
@@ -48,134 +64,82 @@ def _failed(cand: Candidate, tool: str, error: str) -> Evidence:
     )
 
 
-def tests_evidence(cand: Candidate, code: str, report: TestReport) -> Evidence:
-    """One Evidence per candidate: pass counts, per-test outcomes and the failing assertions."""
-    failures = [{"test": o.test, "error": o.error, "traceback": o.traceback} for o in report.outcomes if not o.passed]
-    passed = report.error is None and report.total > 0 and report.passed == report.total
-    first = failures[0]["error"] if failures else report.error
-    outcome = f"{report.passed}/{report.total} tests passed" + (f"; {first}" if first else "")
-    return Evidence(
-        id=f"ev-{cand.id}-tests",
-        candidate_id=cand.id,
-        tool="tests",
-        input=code,
-        outcome=outcome[:300],
-        passed=passed,
-        details={
-            "passed": report.passed,
-            "total": report.total,
-            "failures": failures,
-            "outcomes": [o.passed for o in report.outcomes],
-            "error": report.error,
-        },
-    )
+async def _prepare_code(state: RunState, ctx: RunContext) -> Prepared:
+    made: list[Completion] = []
+    records: list[Evidence] = []
+    gen = generated_tests(state) if not state.task.tests else []
+    if gen is None:
+        record, made = await write_tests(state, ctx)
+        records = [record] if record else []
+        gen = list(record.details["tests"]) if record else []
+    tests = gen
+    return (lambda c: check_code(c, state, ctx, tests)), records, made
 
 
-async def _verify_code(cand: Candidate, state: RunState, ctx: RunContext) -> list[Evidence]:
-    from assay.tools.tests import run_tests
-
-    if not state.task.tests:
-        return []
-    code = program_for(state.task, cand.answer or "")
-    report: TestReport = await _run(
-        run_tests,
-        code,
-        state.task.tests,
-        entry_point=state.task.entry_point,
-        timeout_s=TEST_TIMEOUT_S,
-        allow_weak=ctx.settings.sandbox_allow_weak,
-    )
-    return [tests_evidence(cand, code, report)]
+async def _prepare_math(state: RunState, ctx: RunContext) -> Prepared:
+    expr = await expression_value(state.task.question, ctx.settings.sandbox_allow_weak)
+    made: list[Completion] = []
+    records: list[Evidence] = []
+    known, pot = pot_value(state)
+    if not known and expr is None:  # a bare arithmetic question needs no program of thought
+        record, made = await write_programs(state, ctx)
+        records = [record] if record else []
+        pot = record.details.get("value") if record else None
+    return (lambda c: check_math(c, state, ctx, expr, pot)), records, made
 
 
-def program_evidence(cand: Candidate, program: str | None, check: ProgramCheck | None) -> Evidence:
-    """The arithmetic re-run: does the program's value match the claimed answer?"""
-    base = {"id": f"ev-{cand.id}-program", "candidate_id": cand.id, "tool": "program", "input": program or ""}
-    if program is None or check is None:
-        return Evidence(**base, outcome="no arithmetic found to re-run", details={"error": "no program"})
-    details = {"value": check.value, "claimed": cand.answer, "error": check.error, "stdout": check.stdout[:500]}
-    error = check.error or ""
-    if check.matches is None and error.startswith("AssertionError"):
-        # the program asserts every stated calculation: a failed assert is a wrong step, not a broken tool
-        outcome = f"a stated calculation is wrong: {error.removeprefix('AssertionError: ')}"
-        return Evidence(**base, outcome=outcome[:300], passed=False, details=details)
-    verdict = {True: "matches", False: "does NOT match", None: "cannot be compared with"}[check.matches]
-    outcome = f"re-running the arithmetic gives {check.value}, which {verdict} the claimed answer {cand.answer}"
-    if check.error:
-        outcome += f" ({check.error})"
-    return Evidence(**base, outcome=outcome[:300], passed=check.matches, details=details)
+async def _prepare_qa(state: RunState, ctx: RunContext) -> Prepared:
+    from assay.tools.factcheck import check_answer
+
+    retriever = ctx.retriever
+    calls_left = [state.budget.max_calls - state.usage.calls]  # each judged claim is one call
+
+    async def check(cand: Candidate) -> list[Evidence]:
+        if retriever is None or not cand.answer or calls_left[0] <= 0:
+            return []
+        calls_left[0] -= 1
+        found = await check_answer(state.task.question, cand.answer, retriever, ctx.llm)
+        return claim_evidence(cand, [found]) if found else []
+
+    return check, [], []
 
 
-async def _verify_math(cand: Candidate, state: RunState, ctx: RunContext) -> list[Evidence]:
-    from assay.tools.program import check_program, extract_arithmetic
-
-    program = extract_arithmetic(cand.text)
-    check: ProgramCheck | None = None
-    if program is not None:
-        check = await _run(
-            check_program,
-            program,
-            cand.answer,
-            timeout_s=PROGRAM_TIMEOUT_S,
-            allow_weak=ctx.settings.sandbox_allow_weak,
-        )
-    return [program_evidence(cand, program, check)]
+_PREPARE = {"code": ("tests", _prepare_code), "math": ("program", _prepare_math), "qa": ("factcheck", _prepare_qa)}
 
 
-def claim_evidence(cand: Candidate, checks: list[ClaimCheck]) -> list[Evidence]:
-    """One Evidence per claim: supported -> passed, contradicted -> failed, unknown -> undecided."""
-    passed = {"supported": True, "contradicted": False, "unknown": None}
-    return [
-        Evidence(
-            id=f"ev-{cand.id}-claim{j}",
-            candidate_id=cand.id,
-            tool="factcheck",
-            input=check.claim,
-            outcome=f"claim {check.verdict}: {check.claim}" + (f" (source: {check.quote})" if check.quote else ""),
-            passed=passed[check.verdict],
-            details={"verdict": check.verdict, "passage_ids": check.passage_ids, "quote": check.quote},
-        )
-        for j, check in enumerate(checks)
-    ]
-
-
-async def _verify_qa(cand: Candidate, state: RunState, ctx: RunContext) -> list[Evidence]:
-    from assay.tools.factcheck import check_claims, extract_claims
-
-    if ctx.retriever is None:
-        return []
-    claims = extract_claims(cand.text)
-    if not claims:
-        return []
-    checks: list[ClaimCheck] = await check_claims(claims, ctx.retriever, ctx.llm)
-    return claim_evidence(cand, checks)
-
-
-_TOOLS = {"code": ("tests", _verify_code), "math": ("program", _verify_math), "qa": ("factcheck", _verify_qa)}
-
-
-async def _verify_one(cand: Candidate, state: RunState, ctx: RunContext) -> list[Evidence]:
-    tool, check = _TOOLS[state.task.kind]
+async def _verify_one(cand: Candidate, tool: str, check: Check) -> list[Evidence]:
     try:
-        return await check(cand, state, ctx)
+        return await check(cand)
     except Exception as exc:  # a broken tool is recorded as undecided evidence, never ends the run
         return [_failed(cand, tool, f"{type(exc).__name__}: {exc}".splitlines()[0])]
 
 
 async def verify(state: RunState, ctx: RunContext) -> dict[str, Any]:
     """Node: Evidence for the current round's candidates that have none yet (concurrently)."""
-    if state.task.kind not in _TOOLS:
+    if state.task.kind not in _PREPARE:
         return {}
     if state.task.kind == "qa" and ctx.retriever is None:
         return {"notes": ["verify: no retriever configured, QA answers are not fact-checked"]}
+    tool, prepare = _PREPARE[state.task.kind]
     seen = {e.candidate_id for e in state.evidence}
     todo = [c for c in state.round_candidates() if c.id not in seen]
-    with ctx.llm.track() as used:
-        found = await asyncio.gather(*(_verify_one(c, state, ctx) for c in todo))
-    evidence = [ev for group in found for ev in group]
-    update: dict[str, Any] = {"evidence": evidence, "usage": Usage(**used.model_dump())}
+    with tracked(ctx) as used:
+        try:
+            check, records, _ = await prepare(state, ctx)
+        except Exception as exc:  # a broken preparation (sandbox, model) leaves only the per-candidate checks
+            check, records = _broken(tool, f"{type(exc).__name__}: {exc}".splitlines()[0]), []
+        found = await asyncio.gather(*(_verify_one(c, tool, check) for c in todo))
+    evidence = [*records, *(ev for group in found for ev in group)]
+    update: dict[str, Any] = {"evidence": evidence, "usage": used()}
     skipped = [c.id for c, group in zip(todo, found, strict=True) if not group]
     if skipped:
-        why = "the task has no tests" if state.task.kind == "code" else "no checkable claims"
+        why = "no checkable claim in the answer" if state.task.kind == "qa" else "nothing to check"
         update["notes"] = [f"verify: no evidence for {', '.join(skipped)} ({why})"]
     return update
+
+
+def _broken(tool: str, error: str) -> Check:
+    async def check(cand: Candidate) -> list[Evidence]:
+        return [_failed(cand, tool, error)]
+
+    return check

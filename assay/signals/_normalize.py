@@ -15,7 +15,8 @@ from fractions import Fraction
 
 from assay.state import TaskKind
 
-NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?(?:/\d+)?|-?\.\d+")  # also what answer extraction reads
+# Also what answer extraction reads. Thousands commas only inside a number: "391," is 391, not "391,".
+NUMBER = re.compile(r"-?\d(?:[\d,]*\d)?(?:\.\d+)?(?:/\d+)?|-?\.\d+")
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
 _PUNCT = str.maketrans("", "", string.punctuation)
 
@@ -36,6 +37,33 @@ def normalize_math(answer: str) -> str | None:
         return format(Decimal(value.numerator) / Decimal(value.denominator), "f").rstrip("0").rstrip(".")
     except InvalidOperation:  # pragma: no cover - Fraction already validated the number
         return None
+
+
+_REFUSAL = re.compile(
+    r"\b(i'?m sorry|i am sorry|apolog|i cannot|i can'?t|i can not|i'?m unable|i am unable|unable to (answer|provide|"
+    r"determine)|i don'?t know|i do not know|not sure|no information|as an ai|happy to (help|provide)|"
+    r"could you (please )?(clarify|provide)|more (specific|context|information)|i'?m not able|cannot be determined|"
+    r"there is no (single|definitive|clear) answer)\b",
+    re.IGNORECASE,
+)
+_ENTITY = re.compile(r"\b(?!I\b|I'm\b|I'd\b)[A-Z][\w'-]*|\d")
+SHORT_ANSWER_WORDS = 4
+
+
+def non_answer(answer: str | None, kind: TaskKind) -> str | None:
+    """Why ``answer`` is no answer at all (a refusal, an apology, no number for math, no entity or number in a
+    long QA reply), or None when it is a real attempt. Such a candidate can never be confident."""
+    if answer is None or not answer.strip():
+        return "empty answer"
+    if kind == "code":
+        return None
+    if _REFUSAL.search(answer):
+        return "a refusal or apology, not an answer"
+    if kind == "math" and normalize_math(answer) is None:
+        return "no number in the answer"
+    if kind == "qa" and len(answer.split()) > SHORT_ANSWER_WORDS and not _ENTITY.search(answer[1:]):
+        return "no name, entity or number in the answer"
+    return None
 
 
 def normalize_qa(answer: str) -> str | None:

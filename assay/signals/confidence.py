@@ -8,6 +8,7 @@ refining everything follows A2 (IoE) and D1 (MAgICoRe).
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
 from collections.abc import Sequence
 from typing import Any
@@ -53,13 +54,19 @@ def verbalized(candidate: Candidate) -> Signal | None:
     return Signal(value=candidate.verbal_confidence, inputs={"stated": candidate.verbal_confidence})
 
 
+KEYED_TOOLS = ("tests", "gentests")  # test runs whose pass/fail pattern defines "the same behaviour"
+
+
 def outcome_signature(evidence: Sequence[Evidence]) -> str | None:
-    """The pass/fail pattern of a code candidate's tests: equal patterns mean equal behaviour on the tests."""
-    for ev in evidence:
-        outcomes = ev.details.get("outcomes")
-        if ev.tool == "tests" and isinstance(outcomes, list) and outcomes:
-            return "tests:" + "".join("1" if ok else "0" for ok in outcomes)
-    return None
+    """The pass/fail pattern of a code candidate's tests (given tests, then model-written ones): equal patterns
+    mean equal behaviour on the tests (CodeT's consensus sets, B6)."""
+    parts: list[str] = []
+    for tool in KEYED_TOOLS:
+        for ev in evidence:
+            outcomes = ev.details.get("outcomes")
+            if ev.tool == tool and isinstance(outcomes, list) and outcomes:
+                parts.append(f"{tool}:" + "".join("1" if ok else "0" for ok in outcomes))
+    return "|".join(parts) or None
 
 
 def answer_key(candidate: Candidate, kind: TaskKind, evidence: Sequence[Evidence] = ()) -> str | None:
@@ -93,10 +100,85 @@ def agreements(pool: Sequence[Candidate], kind: TaskKind, evidence: Sequence[Evi
     return {cid: _share(key, votes, len(pool)) for cid, key in keys.items()}
 
 
+NOT_SAMPLED = frozenset({"repair"})  # id groups made without sampling (deterministic repairs): no agreement
+
+
+_SAMPLE_ID = re.compile(r"^(r\d+-.+)-\d+$")
+
+
+def sample_group(candidate: Candidate) -> str:
+    """The request a candidate was sampled in: ``r1-refiner-0`` and ``r1-refiner-1`` share ``r1-refiner``
+    (ids not made by ``new_ids``: the candidate's round and origin)."""
+    found = _SAMPLE_ID.match(candidate.id)
+    return found.group(1) if found else f"r{candidate.round}-{candidate.origin}"
+
+
+def _groups(pool: Sequence[Candidate]) -> dict[str, list[Candidate]]:
+    groups: dict[str, list[Candidate]] = {}
+    for cand in pool:
+        groups.setdefault(sample_group(cand), []).append(cand)
+    return groups
+
+
+def round_agreements(
+    pool: Sequence[Candidate], kind: TaskKind, evidence: Sequence[Evidence] = ()
+) -> dict[str, Signal | None]:
+    """Agreement among the independent samples of ONE request (one round's ``n=k`` draw), by candidate id.
+
+    Not over the multi-round pool: the refiner is told not to repeat earlier answers, so pool-wide agreement
+    would penalise every revision by design. A candidate that was not sampled (a deterministic repair, or
+    ``n=1``) has no agreement (None). Free text (``open``) uses ``text_agreement``.
+    """
+    out: dict[str, Signal | None] = {}
+    for name, members in _groups(pool).items():
+        sampled = len(members) > 1 and name.rpartition("-")[2] not in NOT_SAMPLED
+        if not sampled:
+            out.update({c.id: None for c in members})
+        elif kind == "open":
+            out.update(text_agreement(members))
+        else:
+            out.update(agreements(members, kind, evidence))
+    return out
+
+
+def _words(text: str | None) -> set[str]:
+    return set((normalize_answer(text, "qa") or "").split())
+
+
+def text_agreement(members: Sequence[Candidate]) -> dict[str, Signal]:
+    """Free-text agreement without a model: mean word-set Jaccard similarity to the other samples (distinct
+    wordings of one answer still agree, unlike exact-match voting's 1/k). The embedder version is
+    ``semantic_agreement``."""
+    words = {c.id: _words(c.answer) for c in members}
+    out: dict[str, Signal] = {}
+    for cand in members:
+        sims = [_jaccard(words[cand.id], words[o.id]) for o in members if o.id != cand.id]
+        out[cand.id] = Signal(value=sum(sims) / len(sims), inputs={"method": "jaccard", "pool": len(members)})
+    return out
+
+
+def _jaccard(a: set[str], b: set[str]) -> float:
+    return len(a & b) / len(a | b) if a | b else 0.0
+
+
+def semantic_agreement(vectors: Sequence[Sequence[float]]) -> list[float]:
+    """Mean cosine similarity (clipped at 0) of each embedding to the others; 1.0 for a single vector."""
+    norms = [math.sqrt(sum(x * x for x in v)) or 1.0 for v in vectors]
+    out: list[float] = []
+    for i, v in enumerate(vectors):
+        sims = [
+            max(0.0, sum(a * b for a, b in zip(v, w, strict=True)) / (norms[i] * norms[j]))
+            for j, w in enumerate(vectors)
+            if j != i
+        ]
+        out.append(sum(sims) / len(sims) if sims else 1.0)
+    return out
+
+
 # Tools whose PASS proves little: re-running a solution's arithmetic shows its steps are consistent, not that
 # they answer the question ("3+4=7" passes). Their failures count as evidence, their passes do not, so a
 # passing check never lowers a total below that of an unchecked candidate, and a failing one always lowers it.
-FAILURE_ONLY_TOOLS: frozenset[str] = frozenset({"program"})
+FAILURE_ONLY_TOOLS: frozenset[str] = frozenset({"program", "compile"})
 
 
 def evidence_score(candidate_id: str, evidence: Sequence[Evidence]) -> Signal | None:

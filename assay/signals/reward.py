@@ -18,10 +18,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
-from assay.agents._common import fill, get_prompt
 from assay.context import RunContext
 from assay.llm.client import LLMClient
 from assay.llm.types import Completion, Usage
+from assay.prompts import fill, get_prompt
 from assay.state import TaskKind
 
 MAX_ANSWER_CHARS = 1500
@@ -140,8 +140,9 @@ class ClassifyJudge:
         if not items:
             return []
         texts = [self.chat_format.format(prompt=render(item, self.templates)) for item in items]
-        probs = await self.client.classify(texts)
-        self.usage = self.usage + Usage(calls=1)
+        with self.client.track() as used:  # the server's prompt tokens, not just one call
+            probs = await self.client.classify(texts)
+        self.usage = self.usage + Usage(**used.model_dump())
         return [min(1.0, max(0.0, float(p))) for p in probs]
 
 

@@ -1,50 +1,119 @@
-"""The ``score`` node: measure every signal for new candidates and combine them into one ``total``.
+"""The one scoring formula (docs/signals.md) and the ``score`` node that applies it to the pool.
 
-Agreement and tool evidence depend on the whole pool and on evidence that arrives later, so they are
-recomputed for every candidate on each call (cheap, no model calls). Logprob confidence and judge reward
-are measured once per candidate. ``combine`` lets tool evidence dominate when it exists: external
-evidence beats self-judgment (B1, B6, B7; D6, J6).
+Every candidate is scored on ONE scale::
+
+    raw    = Σ w_s · v_s / Σ w_s    over s in (confidence, agreement, reward, steps, evidence),
+                                    a signal not measured for this candidate counts as NEUTRAL (0.5)
+    total  = cap · raw                    if a decisive tool refutes it, or it is no answer (a refusal)
+           = cap + (1 - cap) · raw        otherwise                                  (cap = refuted_cap)
+    total  = max(total, tau_confident)    if a decisive tool confirms it and none refutes it
+
+so a refuted candidate never outranks an unrefuted one, a confirmed one is always confident, and a candidate
+without evidence is compared with the others on the same scale (its evidence counts 0.5, "unknown").
+Each piece of tool evidence is counted once, in ``evidence``; the judge sees only the answer (D6). Agreement
+is measured among the independent samples of one request (``round_agreements``), never the whole pool.
+External evidence beats self-judgment (B1, B6, B7; D6, J6); the weights come from measured AUC
+(``assay.signals.auc``): a near-chance signal gets a weight near 0.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Literal
 
 from assay.context import RunContext
-from assay.errors import LLMError
-from assay.signals._normalize import answers_match
-from assay.signals.confidence import agreements, evidence_score, logprob_confidence
-from assay.signals.reward import JudgeItem, RewardScorer, make_scorer, scorer_usage, split_steps, step_items
+from assay.settings import Settings
+from assay.signals._measure import judge_item, measure, step_source, tracked
+from assay.signals._normalize import answers_match, non_answer
+from assay.signals.confidence import FAILURE_ONLY_TOOLS, evidence_score, round_agreements
 from assay.state import Candidate, Evidence, RunState, Scores, Task, TaskKind
 
-# Self-measured signals, weighted mean over those present (weights renormalise when one is missing).
-WEIGHTS: dict[str, float] = {"agreement": 0.35, "confidence": 0.15, "reward": 0.5}
-# Share of the total that tool evidence takes when present: a candidate passing every test (total >= 0.75)
-# always outranks one failing every test (total <= 0.25), whatever the judges think.
-EVIDENCE_WEIGHT = 0.75
-STEP_SCORED = 1  # new candidates per call that get step-level scores (the likely review target)
+__all__ = ["Weights", "combine", "evidence_status", "judge_item", "refresh", "score", "step_source"]
+
+Status = Literal["confirmed", "supported", "contested", "unverified", "refuted", "non_answer"]
+SIGNALS = ("confidence", "agreement", "reward", "steps", "evidence")
+NEUTRAL = 0.5  # the value of a signal that was not measured: neither for nor against
+DECISIVE_PASS = frozenset({"tests", "expression", "pot"})  # a pass here confirms the answer
+# A failure here refutes it, unless the evidence says ``details["decisive"] = False`` (a program of thought
+# that disagrees, or a re-run whose steps are right but whose last result is not the stated answer).
+DECISIVE_FAIL = frozenset({"tests", "expression", "program", "compile", "pot"})
+_LOW = frozenset({"refuted", "non_answer"})
 
 
-def combine(scores: Scores) -> float:
-    """``self = Σ w_s·s / Σ w_s`` over agreement (0.35), confidence (0.15), reward (0.5) that are present;
-    ``total = 0.75·evidence + 0.25·self`` when evidence exists, else ``self``; 0.0 when nothing is measured."""
-    values: dict[str, float | None] = {
-        "agreement": scores.agreement,
+def _default(name: str) -> float:
+    return float(Settings.model_fields[name].default)
+
+
+@dataclass(frozen=True)
+class Weights:
+    """The formula's parameters (Settings ``w_*``, ``refuted_cap``, ``tau_confident``; defaults: Settings')."""
+
+    confidence: float = _default("w_confidence")
+    agreement: float = _default("w_agreement")
+    reward: float = _default("w_reward")
+    steps: float = _default("w_steps")
+    evidence: float = _default("w_evidence")
+    refuted_cap: float = _default("refuted_cap")
+    tau_confident: float = _default("tau_confident")
+
+    @classmethod
+    def from_settings(cls, s: Settings) -> Weights:
+        return cls(s.w_confidence, s.w_agreement, s.w_reward, s.w_steps, s.w_evidence, s.refuted_cap, s.tau_confident)
+
+    def of(self, name: str) -> float:
+        return float(getattr(self, name))
+
+
+def signal_values(scores: Scores) -> dict[str, float | None]:
+    """Each signal of the formula; ``steps`` is the weakest step's score (a chain is as good as its worst step)."""
+    return {
         "confidence": scores.confidence,
+        "agreement": scores.agreement,
         "reward": scores.reward,
+        "steps": min(scores.steps) if scores.steps else None,
+        "evidence": scores.evidence,
     }
-    present = [(w, v) for name, w in WEIGHTS.items() if (v := values[name]) is not None]
-    own = sum(w * v for w, v in present) / sum(w for w, _ in present) if present else None
-    if scores.evidence is None:
-        return own if own is not None else 0.0
-    if own is None:
-        return scores.evidence
-    return EVIDENCE_WEIGHT * scores.evidence + (1.0 - EVIDENCE_WEIGHT) * own
+
+
+def raw_score(scores: Scores, weights: Weights) -> float:
+    """Weighted mean of all signals, an unmeasured one counting ``NEUTRAL``; ``NEUTRAL`` if every weight is 0."""
+    values = signal_values(scores)
+    den = sum(weights.of(n) for n in SIGNALS)
+    if den <= 0:
+        return NEUTRAL
+    return sum(weights.of(n) * (NEUTRAL if values[n] is None else float(values[n] or 0.0)) for n in SIGNALS) / den
+
+
+def combine(scores: Scores, weights: Weights | None = None, status: Status = "unverified") -> float:
+    """The total of the formula in the module docstring (``status`` from ``evidence_status``)."""
+    w = weights or Weights()
+    raw = raw_score(scores, w)
+    if status in _LOW:
+        return w.refuted_cap * min(raw, 0.999)
+    total = w.refuted_cap + (1.0 - w.refuted_cap) * raw
+    return max(total, w.tau_confident) if status == "confirmed" else total
+
+
+def evidence_status(cand: Candidate, evidence: Sequence[Evidence], kind: TaskKind) -> Status:
+    """What the tools say about ``cand``: refuted / confirmed by a decisive tool, supported or contested by
+    others, unverified (no decided evidence), or ``non_answer`` (a refusal or an answer without content)."""
+    if non_answer(cand.answer, kind):
+        return "non_answer"
+    own = [e for e in evidence if e.candidate_id == cand.id and e.passed is not None]
+    if any(e.passed is False and e.details.get("decisive", e.tool in DECISIVE_FAIL) for e in own):
+        return "refuted"
+    if any(e.passed and e.tool in DECISIVE_PASS for e in own):
+        return "confirmed"
+    pro = any(e.passed and e.tool not in FAILURE_ONLY_TOOLS for e in own)
+    con = any(e.passed is False for e in own)
+    if pro:
+        return "contested" if con else "supported"
+    return "contested" if con else "unverified"
 
 
 def is_correct(cand: Candidate, task: Task, evidence: Sequence[Evidence]) -> bool | None:
-    """Reference match when the task has a reference; for code without one, "all tests passed"."""
+    """Reference match when the task has a reference; for code without one, "all given tests passed"."""
     if task.reference is not None:
         return answers_match(cand.answer, task.reference, task.kind)
     if task.kind == "code":
@@ -54,77 +123,39 @@ def is_correct(cand: Candidate, task: Task, evidence: Sequence[Evidence]) -> boo
     return cand.correct
 
 
-def refresh(cands: Sequence[Candidate], state: RunState) -> list[Candidate]:
-    """``cands`` with the pool- and evidence-dependent signals, the total and ``correct`` recomputed against
-    ``state``'s pool (no model calls)."""
-    shares = agreements(state.candidates, state.task.kind, state.evidence)
-    return [_refreshed(c, shares[c.id].value, state) for c in cands]
+def refresh(cands: Sequence[Candidate], state: RunState, weights: Weights | None = None) -> list[Candidate]:
+    """``cands`` with agreement (within their sample group), evidence, total and ``correct`` recomputed against
+    ``state`` (no model calls). Free-text agreement measured by the embedder is kept."""
+    shares = round_agreements(state.candidates, state.task.kind, state.evidence)
+    return [_refreshed(c, shares.get(c.id), state, weights) for c in cands]
 
 
-def _refreshed(cand: Candidate, agreement: float, state: RunState) -> Candidate:
+def _refreshed(cand: Candidate, share: Any, state: RunState, weights: Weights | None) -> Candidate:
     ev = evidence_score(cand.id, state.evidence)
-    scores = cand.scores.model_copy(update={"agreement": agreement, "evidence": ev.value if ev else None})
-    scores.total = combine(scores)
+    agree = share.value if share is not None else None
+    if state.task.kind == "open" and cand.scores.agreement is not None and share is not None:
+        agree = cand.scores.agreement  # semantic agreement from the embedder, measured once
+    scores = cand.scores.model_copy(update={"agreement": agree, "evidence": ev.value if ev else None})
+    scores.total = combine(scores, weights, evidence_status(cand, state.evidence, state.task.kind))
     return cand.model_copy(update={"scores": scores, "correct": is_correct(cand, state.task, state.evidence)})
 
 
-def step_source(cand: Candidate, kind: TaskKind) -> str:
-    """The text split into steps: the code for code tasks, the full solution otherwise."""
-    return cand.answer if kind == "code" and cand.answer else cand.text
-
-
 def evidence_lines(cand_id: str, evidence: Sequence[Evidence]) -> tuple[str, ...]:
-    """Short ``tool: outcome`` lines for a judge or reviewer prompt."""
+    """Short ``tool: outcome`` lines for a reviewer prompt (not the judge's: evidence is counted once)."""
     return tuple(f"{e.tool}: {e.outcome}" for e in evidence if e.candidate_id == cand_id)
 
 
-def judge_item(cand: Candidate, state: RunState) -> JudgeItem:
-    """The final answer (code for code tasks) and its tool evidence, never the reasoning (D6)."""
-    return JudgeItem(
-        question=state.task.question,
-        kind=state.task.kind,
-        answer=cand.answer,
-        evidence=evidence_lines(cand.id, state.evidence),
-    )
-
-
-async def _step_scores(cands: Sequence[Candidate], state: RunState, scorer: RewardScorer) -> dict[str, list[float]]:
-    """Step-level scores for the highest-reward candidates, all prefixes judged in one batch (D1, A6)."""
-    chosen = sorted(cands, key=lambda c: c.scores.reward or 0.0, reverse=True)[:STEP_SCORED]
-    plans = {c.id: split_steps(step_source(c, state.task.kind)) for c in chosen}
-    items = [it for cid in plans for it in step_items(state.task.question, state.task.kind, plans[cid])]
-    values = await scorer.score(items)
-    out: dict[str, list[float]] = {}
-    for cid, steps in plans.items():
-        out[cid], values = values[: len(steps)], values[len(steps) :]
-    return out
-
-
-async def _measure(new: list[Candidate], state: RunState, scorer: RewardScorer) -> tuple[list[Candidate], list[str]]:
-    """Confidence, reward and step scores for the new candidates; a failing judge leaves reward unmeasured."""
-    new = [_with_scores(c, confidence=(conf := logprob_confidence(c.tokens)) and conf.value) for c in new]
-    try:
-        rewards = await scorer.score([judge_item(c, state) for c in new])
-        new = [_with_scores(c, reward=r) for c, r in zip(new, rewards, strict=True)]
-        steps = await _step_scores(new, state, scorer)
-    except LLMError as exc:
-        return new, [f"score: judge failed, reward not measured ({exc})"]
-    return [_with_scores(c, steps=steps[c.id]) if c.id in steps else c for c in new], []
-
-
-def _with_scores(cand: Candidate, **values: Any) -> Candidate:
-    return cand.model_copy(update={"scores": cand.scores.model_copy(update=values)})
-
-
 async def score(state: RunState, ctx: RunContext) -> dict[str, Any]:
-    """Node: measure new candidates, refresh agreement/evidence/total for the whole pool."""
-    scorer = make_scorer(ctx)
+    """Node: measure new candidates, refresh agreement/evidence/total for the whole pool. Usage counts every
+    request the node sent, on every client (generator, judge, embedder)."""
     new = [c for c in state.candidates if c.scores.total is None]
-    measured, notes = await _measure(new, state, scorer) if new else ([], [])
+    with tracked(ctx) as used:
+        measured, notes = await measure(new, state, ctx) if new else ([], [])
     by_id = {c.id: c for c in measured}
     pool = [by_id.get(c.id, c) for c in state.candidates]
     view = state.model_copy(update={"candidates": pool})
-    update: dict[str, Any] = {"candidates": refresh(pool, view), "usage": scorer_usage(scorer)}
+    weights = Weights.from_settings(ctx.settings)
+    update: dict[str, Any] = {"candidates": refresh(pool, view, weights), "usage": used()}
     if notes:
         update["notes"] = notes
     return update

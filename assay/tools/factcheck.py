@@ -12,11 +12,11 @@ import logging
 import re
 from collections.abc import Sequence
 
-from assay.context import Retriever
 from assay.errors import AssayError, LLMError
 from assay.llm.client import LLMClient
+from assay.tools._answer_claim import answer_claim, answer_terms
 from assay.tools.corpus import tokenize
-from assay.tools.types import ClaimCheck, ClaimVerdict, Passage
+from assay.tools.types import ClaimCheck, ClaimVerdict, Passage, Retriever
 
 log = logging.getLogger(__name__)
 
@@ -208,8 +208,11 @@ async def _retrieve(retriever: Retriever, claim: str, k: int) -> list[Passage]:
         return []
 
 
-async def check_claim(claim: str, retriever: Retriever, llm: LLMClient | None, *, k: int = 3) -> ClaimCheck:
-    """Retrieve top-``k`` passages for one claim and judge it (see ``check_claims``)."""
+async def check_claim(
+    claim: str, retriever: Retriever, llm: LLMClient | None, *, k: int = 3, must_name: frozenset[str] = frozenset()
+) -> ClaimCheck:
+    """Retrieve top-``k`` passages for one claim and judge it (see ``check_claims``). ``must_name``: terms
+    the quote (with its passage title) must contain for "supported" to stand (the answer's own terms)."""
     passages = await _retrieve(retriever, claim, k)
     if not passages:
         return ClaimCheck(claim=claim, verdict="unknown")
@@ -217,7 +220,8 @@ async def check_claim(claim: str, retriever: Retriever, llm: LLMClient | None, *
     verdict = await judge_claim(llm, claim, passages) if llm is not None else None
     if verdict is None:
         verdict = lexical_verdict(claim, quoted, quote, score)
-    elif verdict == "supported" and not names_quoted(claim, quoted, quote):
+    named = names_quoted(claim, quoted, quote) and _contains(quoted, quote, must_name)
+    if verdict == "supported" and not named:
         verdict = "unknown"  # evidence gate: "supported" must rest on a quote that names what the claim names
     ids = [p.id for p in passages]
     if quoted is not None:  # the quoted passage first: it is the evidence a reviewer should read
@@ -240,3 +244,20 @@ async def check_claims(
     ``quote`` is the passage sentence with the highest word overlap with the claim.
     """
     return list(await asyncio.gather(*(check_claim(c, retriever, llm, k=k) for c in claims)))
+
+
+def _contains(passage: Passage | None, quote: str, terms: frozenset[str]) -> bool:
+    return passage is not None and terms <= set(tokenize(f"{passage.title} {quote}"))
+
+
+async def check_answer(
+    question: str, answer: str, retriever: Retriever, llm: LLMClient | None, *, k: int = 3
+) -> ClaimCheck | None:
+    """Fact-check the ANSWER, not its justification: the claim built from question and answer
+    ("The capital of France is Paris."), supported only by a quote that names the answer's terms.
+    None when the answer yields no claim (empty, or no searchable term: nothing to check)."""
+    claim = answer_claim(question, answer)
+    terms = frozenset(answer_terms(answer))
+    if claim is None or not terms:
+        return None
+    return await check_claim(claim, retriever, llm, k=k, must_name=terms)

@@ -60,7 +60,7 @@ async def test_refine_adds_the_repair_next_to_the_model_revisions(tmp_path: Path
     repaired = [c for c in update["candidates"] if "repair" in c.id]
     assert len(update["candidates"]) == 3 and [c.id for c in repaired] == ["r1-repair-0"]
     assert repaired[0].answer == "84" and repaired[0].parent == "r0-solver-0" and repaired[0].round == 1
-    assert repaired[0].origin == "refiner"
+    assert repaired[0].origin == "repair"
 
 
 async def test_no_repair_outside_math_or_when_already_in_the_pool() -> None:

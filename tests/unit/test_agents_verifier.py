@@ -92,13 +92,13 @@ class Shelf:
 
 async def test_qa_checks_claims_against_passages(tmp_path: Path) -> None:
     fake = FakeLLM()
-    fake.on("Claim: Paris is the capital of France", texts=["supported"])
+    fake.on("Claim: The capital of France is Paris.", texts=["supported"])
     fake.on("Claim:", texts=["contradicted"])
-    cands = [
-        Candidate(id="a", text="Paris is the capital of France.", answer="Paris"),
-        Candidate(id="b", text="Lyon is the capital of France.", answer="Lyon"),
+    cands = [  # the solver's real format: the claim comes from question + answer, not the justification
+        Candidate(id="a", text="Answer: Paris\nLyon is a city.\nConfidence: 90%", answer="Paris"),
+        Candidate(id="b", text="Answer: Lyon\nParis is the capital of France.\nConfidence: 90%", answer="Lyon"),
     ]
-    state = RunState(task=Task(question="Capital of France?", kind="qa"), candidates=cands)
+    state = RunState(task=Task(question="What is the capital of France?", kind="qa"), candidates=cands)
     update = await verify(state, make_ctx(tmp_path, fake, Shelf()))
     ev = {e.candidate_id: e for e in update["evidence"]}
     assert (ev["a"].id, ev["a"].passed, ev["a"].tool) == ("ev-a-claim0", True, "factcheck")

@@ -7,7 +7,7 @@ import math
 import pytest
 
 from assay.signals.confidence import Signal, agreement, agreements, evidence_score, logprob_confidence, verbalized
-from assay.signals.scoring import EVIDENCE_WEIGHT, combine
+from assay.signals.scoring import Weights, combine
 from assay.state import Candidate, Evidence, Scores, TokenStats
 
 
@@ -74,18 +74,17 @@ def test_evidence_score_partial_credit_and_undecided() -> None:
     assert evidence_score("c", ev) is None
 
 
-def test_combine_weights_and_evidence_dominance() -> None:
-    assert combine(Scores()) == 0.0
-    own = combine(Scores(agreement=1.0, confidence=0.0, reward=0.5))
-    assert own == pytest.approx((0.35 * 1.0 + 0.15 * 0.0 + 0.5 * 0.5) / 1.0)
-    assert combine(Scores(reward=0.4)) == pytest.approx(0.4)  # weights renormalise
-    assert combine(Scores(evidence=0.2)) == pytest.approx(0.2)
-    # External evidence beats self-judgment: all-pass with weak self-signals outranks all-fail with perfect ones.
-    passing = combine(Scores(agreement=0.0, confidence=0.0, reward=0.0, evidence=1.0))
-    failing = combine(Scores(agreement=1.0, confidence=1.0, reward=1.0, evidence=0.0))
-    assert passing == pytest.approx(EVIDENCE_WEIGHT)
-    assert failing == pytest.approx(1 - EVIDENCE_WEIGHT)
-    assert passing > failing
+def test_combine_one_scale_and_tool_dominance() -> None:
+    w = Weights(confidence=0.2, agreement=0.4, reward=0.0, steps=0.0, evidence=0.4, refuted_cap=0.2)
+    assert combine(Scores(), w) == pytest.approx(0.2 + 0.8 * 0.5)  # nothing measured: neutral, not 0 or 1
+    raw = (0.2 * 0.0 + 0.4 * 1.0 + 0.4 * 0.5) / 1.0  # missing evidence counts 0.5
+    assert combine(Scores(agreement=1.0, confidence=0.0, reward=0.5), w) == pytest.approx(0.2 + 0.8 * raw)
+    # External evidence beats self-judgment: a refuted candidate with perfect self-signals ranks below an
+    # unrefuted one with none.
+    refuted = combine(Scores(agreement=1.0, confidence=1.0, reward=1.0, evidence=0.0), w, "refuted")
+    plain = combine(Scores(agreement=0.0, confidence=0.0, reward=0.0, evidence=0.0), w, "unverified")
+    assert refuted < 0.2 <= plain
+    assert combine(Scores(agreement=0.0, confidence=0.0), w, "confirmed") == pytest.approx(w.tau_confident)
 
 
 def test_verbalized_confidence() -> None:
