@@ -7,17 +7,10 @@ the graph builders pass the context through LangGraph's runtime context.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Protocol
 
 from assay.llm.client import LLMClient
 from assay.settings import Settings
-from assay.tools.types import Passage
-
-
-class Retriever(Protocol):
-    """Anything that finds passages for a query (BM25 over a corpus, a folder, an HTTP search API)."""
-
-    async def search(self, query: str, k: int = 5) -> list[Passage]: ...
+from assay.tools.types import Retriever as Retriever  # defined with the tools, which must not import context
 
 
 @dataclass

@@ -27,7 +27,8 @@ from pydantic_core import to_jsonable_python
 
 from assay.context import RunContext
 from assay.errors import CheckpointError, InputError
-from assay.graphs.registry import Recipe, build_graph, get_recipe
+from assay.graphs.registry import build_graph, get_recipe
+from assay.kit import Recipe
 from assay.llm.types import Usage
 from assay.settings import Settings, load_settings
 from assay.state import Budget, Candidate, Evidence, Flips, Review, Route, RunState, Scores, Task, TokenStats
@@ -36,7 +37,14 @@ from assay.streaming import EventSink, streaming_tokens
 HumanReply = bool | dict[str, Any]  # approve/reject, or {"approve": bool, "answer": "edited text"}
 HumanHook = Callable[[dict[str, Any]], HumanReply | Awaitable[HumanReply]]
 Checkpointer = BaseCheckpointSaver[Any]
-_STATE_TYPES = (RunState, Task, Budget, Candidate, TokenStats, Scores, Evidence, Review, Route, Flips, Usage)
+_STATE_TYPES: list[type[Any]] = [RunState, Task, Budget, Candidate, TokenStats, Scores, Evidence, Review, Route,
+                                  Flips, Usage]  # fmt: skip
+
+
+def register_state_type(cls: type[Any]) -> None:
+    """Allow-list a model a recipe keeps in ``RunState.extra`` so checkpoints revive it (call before ``run``)."""
+    if cls not in _STATE_TYPES:
+        _STATE_TYPES.append(cls)
 
 
 def checkpoint_serde() -> JsonPlusSerializer:
@@ -159,8 +167,9 @@ def _compiled(recipe: Recipe, human: bool) -> Any:
 
 async def _run_thread(graph: str, task: Task, budget: Budget, ctx: RunContext, saver: Checkpointer,
                       thread_id: str, human: HumanHook | None, on_event: EventSink | None) -> RunState:  # fmt: skip
-    app = _compiled(get_recipe(graph), human is not None).copy({"checkpointer": saver})
-    limit = 16 + 6 * (ctx.settings.max_rounds + 1)  # supersteps: a round is verify/review/refine/score/route
+    recipe = get_recipe(graph)
+    app = _compiled(recipe, human is not None).copy({"checkpointer": saver})
+    limit = recipe.recursion_limit(ctx.settings.max_rounds)  # supersteps, from the recipe's own shape
     config: RunnableConfig = {"configurable": {"thread_id": thread_id}, "recursion_limit": limit}
     snap = await app.aget_state(config)
     if not snap.values:

@@ -14,11 +14,28 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from assay.llm.types import Usage
 
-TaskKind = Literal["code", "math", "qa", "open"]
-TASK_KINDS: tuple[TaskKind, ...] = ("code", "math", "qa", "open")
-AgentName = Literal["solver", "refiner", "aggregate", "human"]
+# Open vocabularies: recipes add task kinds (``register_kind``), origins and stop reasons of their own. The
+# names assay's own recipes use are constants here, so a typo in them is a NameError, not a silent new name.
+TaskKind = str
+TASK_KINDS: tuple[TaskKind, ...] = ("code", "math", "qa", "open")  # the built-in kinds
+_KINDS: set[str] = set(TASK_KINDS)
+AgentName = str  # a candidate's origin: the agent (or recipe step) that wrote it
+SOLVER, REFINER, AGGREGATE, HUMAN = "solver", "refiner", "aggregate", "human"
 Verdict = Literal["correct", "incorrect", "unsure"]
-StopReason = Literal["easy", "confident", "no_improvement", "budget", "max_rounds", "human"]
+StopReason = str  # why a run ended
+EASY, CONFIDENT, NO_IMPROVEMENT, BUDGET, MAX_ROUNDS = "easy", "confident", "no_improvement", "budget", "max_rounds"
+STOP_REASONS: tuple[StopReason, ...] = (EASY, CONFIDENT, NO_IMPROVEMENT, BUDGET, MAX_ROUNDS, HUMAN)
+
+
+def register_kind(kind: str) -> None:
+    """Allow a new task kind (give it a verifier with ``assay.kit.register_verifier``)."""
+    if not kind.isidentifier():
+        raise ValueError(f"task kind {kind!r} must be an identifier")
+    _KINDS.add(kind)
+
+
+def known_kinds() -> tuple[str, ...]:
+    return (*TASK_KINDS, *sorted(_KINDS - set(TASK_KINDS)))
 
 
 class _Model(BaseModel):
@@ -40,6 +57,13 @@ class Task(_Model):
     def _not_blank(cls, value: str) -> str:
         if not value.strip():
             raise ValueError("the question is empty")
+        return value
+
+    @field_validator("kind")
+    @classmethod
+    def _known_kind(cls, value: str) -> str:
+        if value not in _KINDS:
+            raise ValueError(f"unknown task kind {value!r}; known: {', '.join(known_kinds())}")
         return value
 
 
@@ -68,7 +92,7 @@ class Candidate(_Model):
     id: str
     text: str
     answer: str | None = None
-    origin: AgentName = "solver"
+    origin: AgentName = SOLVER
     parent: str | None = None
     round: int = 0
     tokens: TokenStats = Field(default_factory=TokenStats)
@@ -163,6 +187,15 @@ def add_flips(left: Flips, right: Flips) -> Flips:
     return left + right
 
 
+def merge_extra(left: dict[str, Any], right: dict[str, Any]) -> dict[str, Any]:
+    """Reducer for recipe-specific state: keys are replaced one by one; a ``None`` value deletes the key.
+
+    Parallel branches (``Send``) that write different keys all keep theirs.
+    """
+    merged = {**left, **right}
+    return {k: v for k, v in merged.items() if v is not None}
+
+
 class RunState(_Model):
     """The state every graph reads and updates. Nodes return partial dicts; reducers merge them."""
 
@@ -181,6 +214,8 @@ class RunState(_Model):
     answer: str | None = None
     stopped_by: StopReason | None = None
     notes: Annotated[list[str], operator.add] = Field(default_factory=list)  # recorded fallbacks, warnings
+    # Recipe-specific state (beams, debate transcripts): JSON values or allow-listed models, so it checkpoints.
+    extra: Annotated[dict[str, Any], merge_extra] = Field(default_factory=dict)
 
     def candidate(self, candidate_id: str) -> Candidate:
         for cand in self.candidates:

@@ -4,7 +4,7 @@ structured-output call with one retry and a clean ``None`` fallback."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -12,24 +12,13 @@ from pydantic import BaseModel, ValidationError
 from assay import streaming
 from assay.agents._extract import extract_answer, extract_confidence
 from assay.context import RunContext
-from assay.errors import InputError, LLMHTTPError
+from assay.errors import LLMHTTPError
 from assay.llm.types import Choice, Completion, Message, Usage
+from assay.prompts import fill as fill  # re-exported for the agents
+from assay.prompts import get_prompt as get_prompt
 from assay.state import AgentName, Candidate, RunState, TaskKind, TokenStats
 
 T = TypeVar("T", bound=BaseModel)
-
-
-def get_prompt(ctx: RunContext, agent: str, key: str, defaults: Mapping[str, str]) -> str:
-    """``ctx.prompts["<agent>.<key>"]`` if the user overrode it, else the module default."""
-    return ctx.prompts.get(f"{agent}.{key}", defaults[key])
-
-
-def fill(template: str, **values: Any) -> str:
-    """``template.format(**values)``; a bad placeholder in a user override is an ``InputError``."""
-    try:
-        return template.format(**values)
-    except (KeyError, IndexError, ValueError) as exc:
-        raise InputError(f"prompt template has an unknown or malformed placeholder: {exc}") from None
 
 
 def usage_of(completions: Iterable[Completion]) -> Usage:

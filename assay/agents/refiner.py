@@ -16,7 +16,7 @@ from assay.agents.repair import repairs
 from assay.agents.reviewer import evidence_block
 from assay.agents.solver import user_prompt
 from assay.context import RunContext
-from assay.graphs._select import best_candidate
+from assay.signals.select import best_candidate
 from assay.signals._normalize import normalize_answer
 from assay.state import Candidate, Review, RunState
 

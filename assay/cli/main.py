@@ -18,10 +18,11 @@ app = typer.Typer(
 
 
 def _register() -> None:
-    from assay.cli import run_cmd, server_cmds
+    from assay.cli import graphs_cmd, run_cmd, server_cmds
 
     server_cmds.register(app)
     run_cmd.register(app)
+    graphs_cmd.register(app)  # after run_cmd: replaces its older `graphs`
     from assay.cli import bench_cmd
 
     bench_cmd.register(app)

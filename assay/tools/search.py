@@ -1,6 +1,6 @@
 """Retrievers for the fact-checking verifier (CRITIC, papers.md B1): offline BM25, a folder, an HTTP API.
 
-All of them satisfy ``assay.context.Retriever``. ``default_retriever`` searches the offline Wikipedia
+All of them satisfy ``assay.tools.types.Retriever``. ``default_retriever`` searches the offline Wikipedia
 summaries with BM25 (``bm25s``); the index is built on the first search and cached under
 ``<home>/search``. ``DenseReranker`` re-orders a retriever's top hits with MiniLM embeddings. Bad input
 (empty query, ``k <= 0``) gives no passages; a missing corpus or failing API raises ``SearchError``.
@@ -21,12 +21,11 @@ from typing import Any
 
 import httpx
 
-from assay.context import Retriever
 from assay.errors import LLMError, SearchError
 from assay.llm.client import LLMClient
 from assay.settings import Settings
 from assay.tools.corpus import CorpusSource, Document, FolderSource, Index, WikiSource, open_index, tokenize
-from assay.tools.types import Passage
+from assay.tools.types import Passage, Retriever
 
 log = logging.getLogger(__name__)
 

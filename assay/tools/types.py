@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, Protocol
 
 from pydantic import BaseModel, Field
 
@@ -70,6 +70,12 @@ class Passage(BaseModel):
     text: str
     score: float
     source: str = ""
+
+
+class Retriever(Protocol):
+    """Anything that finds passages for a query (BM25 over a corpus, a folder, an HTTP search API)."""
+
+    async def search(self, query: str, k: int = 5) -> list[Passage]: ...
 
 
 class ClaimCheck(BaseModel):

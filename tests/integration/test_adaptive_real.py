@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from assay.context import RunContext
-from assay.graphs._select import best_candidate
+from assay.signals.select import best_candidate
 from assay.llm.client import LLMClient
 from assay.runtime import run
 from assay.settings import Settings

@@ -1,7 +1,8 @@
-"""Selection over the candidate pool: reward-weighted vote, best-so-far, flip counts. Pure functions.
+"""Selection over the candidate pool: (reward-weighted) vote, best-so-far, flip counts. Pure functions.
 
-Kept free of LangGraph and of any model so the invariants the graphs rely on ("the final answer is the
-best-scored candidate of the whole pool", E1) can be property-tested on plain data.
+They live with the signals, below agents and graphs (the refiner uses them too), free of LangGraph and of any
+model, so the invariants the graphs rely on ("the final answer is the best-scored candidate of the whole pool",
+E1) can be property-tested on plain data.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from dataclasses import dataclass
 from assay.state import Candidate, Flips
 
 AnswerKey = Callable[[Candidate], str | None]
+Weight = Callable[[Candidate], float]
 
 
 def total(cand: Candidate) -> float:
@@ -52,7 +54,8 @@ def _group(pool: Sequence[Candidate], key: AnswerKey) -> dict[str, list[Candidat
     return groups
 
 
-def _weight(cand: Candidate) -> float:
+def reward_weight(cand: Candidate) -> float:
+    """A vote's weight is the candidate's reward (1 when unmeasured)."""
     reward = cand.scores.reward
     return 1.0 if reward is None else max(reward, 0.0) + 1e-9
 
@@ -61,16 +64,21 @@ def _mean(values: list[float]) -> float | None:
     return sum(values) / len(values) if values else None
 
 
-def vote(pool: Sequence[Candidate], key: AnswerKey) -> Vote:
-    """Reward-weighted self-consistency over normalised answers (D1's "coarse aggregation" for easy problems).
+def unit_weight(cand: Candidate) -> float:
+    """Plain majority vote (self-consistency, G10)."""
+    return 1.0
 
-    Each candidate votes for its normalised answer with weight = its reward (1 when unmeasured); candidates
-    without a usable answer vote alone. The answer is the best-scored candidate of the winning group.
+
+def vote(pool: Sequence[Candidate], key: AnswerKey, weight: Weight = reward_weight) -> Vote:
+    """Weighted self-consistency over normalised answers (D1's "coarse aggregation" for easy problems).
+
+    Each candidate votes for its normalised answer with ``weight`` (default: its reward, 1 when unmeasured);
+    candidates without a usable answer vote alone. The answer is the best-scored candidate of the winning group.
     """
     if not pool:
         return Vote(None, 0.0, 0.0, None, None, 0)
     groups = _group(pool, key)
-    weights = {name: sum(_weight(c) for c in members) for name, members in groups.items()}
+    weights = {name: sum(weight(c) for c in members) for name, members in groups.items()}
     name = max(groups, key=lambda g: (weights[g], len(groups[g]), max(total(c) for c in groups[g])))
     members = groups[name]
     rewards = [c.scores.reward for c in members if c.scores.reward is not None]
