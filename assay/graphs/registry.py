@@ -2,7 +2,7 @@
 
 A recipe is a ``Recipe`` (``assay.kit``): a builder returning an uncompiled ``StateGraph`` over ``RunState``,
 a one-line description, the papers.md rows it implements, and the metadata the runtime needs. The built-in
-recipes live one per module in ``assay.graphs`` (each defines ``RECIPE``); others register with
+recipes live one per module in ``assay.graphs`` (module-level ``Recipe`` objects); others register with
 ``register_graph`` or, from an installed package, through the ``assay.recipes`` entry-point group, whose
 entries point at a ``Recipe`` (or a function returning one or a list of them).
 """
@@ -18,7 +18,7 @@ from assay.errors import InputError
 from assay.kit import Builder, Graph, Recipe, Selector
 
 ENTRY_POINT_GROUP = "assay.recipes"
-BUILTIN = ("adaptive",)  # module names under assay.graphs
+BUILTIN = ("adaptive", "single", "self_consistency", "best_of_n", "self_refine")  # modules under assay.graphs
 
 _RECIPES: dict[str, Recipe] = {}
 _loaded = False
@@ -44,7 +44,9 @@ def _load() -> None:
         return
     _loaded = True
     for module in BUILTIN:
-        _RECIPES.setdefault(module.replace("_", "-"), importlib.import_module(f"assay.graphs.{module}").RECIPE)
+        for value in vars(importlib.import_module(f"assay.graphs.{module}")).values():
+            if isinstance(value, Recipe):
+                _RECIPES.setdefault(value.name, value)
     for ep in entry_points(group=ENTRY_POINT_GROUP):
         try:
             _add_plugin(ep.load())

@@ -41,6 +41,7 @@ from assay.kit._selectors import (
     weighted_vote,
     whole_pool,
 )
+from assay.kit._shapes import one_shot
 from assay.kit._stops import (
     DEFAULT_STOPS,
     BudgetLimit,
@@ -101,6 +102,7 @@ __all__ = [
     "latest",
     "mermaid",
     "next_round",
+    "one_shot",
     "progress",
     "rate",
     "register_kind",

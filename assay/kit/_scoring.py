@@ -19,8 +19,8 @@ from assay.errors import LLMError
 from assay.kit._nodes import NodeFn, Update
 from assay.llm.types import Usage
 from assay.signals.reward import JudgeItem, RewardScorer, make_scorer, scorer_usage
-from assay.signals.scoring import judge_item, refresh
-from assay.state import RunState, Scores
+from assay.signals.scoring import is_correct, judge_item, refresh
+from assay.state import Candidate, RunState
 
 MakeScorer = Callable[[RunContext], RewardScorer]
 
@@ -37,14 +37,15 @@ def rate(make: MakeScorer = make_scorer) -> NodeFn:
             values = await scorer.score([judge_item(c, state) for c in todo])
         except LLMError as exc:
             return {"notes": [f"rate: judge failed, reward not measured ({exc})"], "usage": scorer_usage(scorer)}
-        rated = [c.model_copy(update={"scores": _rated(c.scores, v)}) for c, v in zip(todo, values, strict=True)]
+        rated = [_rated(c, v, state) for c, v in zip(todo, values, strict=True)]
         return {"candidates": rated, "usage": scorer_usage(scorer)}
 
     return rate_node
 
 
-def _rated(scores: Scores, value: float) -> Scores:
-    return scores.model_copy(update={"reward": value, "total": value})
+def _rated(cand: Candidate, value: float, state: RunState) -> Candidate:
+    scores = cand.scores.model_copy(update={"reward": value, "total": value})
+    return cand.model_copy(update={"scores": scores, "correct": is_correct(cand, state.task, state.evidence)})
 
 
 async def tally(state: RunState, ctx: RunContext) -> Update:
