@@ -22,7 +22,7 @@ from __future__ import annotations
 import functools
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any
+from typing import Any, Protocol
 
 from langgraph.runtime import Runtime
 from pydantic import TypeAdapter
@@ -33,7 +33,13 @@ from assay.kit import best_so_far as _best_so_far
 from assay.signals.select import best_candidate, total
 from assay.state import Budget, RunState, Task
 
-Node = Callable[[Any, Runtime[Any]], Awaitable[dict[str, Any]]]
+
+class Node(Protocol):
+    """What LangGraph calls: your state, and its runtime (the context rides on it)."""
+
+    def __call__(self, state: Any, *, runtime: Runtime[Any]) -> Awaitable[dict[str, Any]]: ...
+
+
 Edge = Callable[[Any], str]
 Rule = StopRule | Stops | Callable[[RunState], bool]
 AGENTS = ("solve", "score", "verify", "review", "refine", "select")
@@ -109,7 +115,7 @@ def agent(name: str | NodeFn, *, ctx: RunContext | None = None, key: str | None 
     label = name if isinstance(name, str) else getattr(name, "__name__", "node")
     calls = uses_llm if uses_llm is not None else label in _CALLS_LLM or not isinstance(name, str)
 
-    async def node(state: Any, runtime: Runtime[Any]) -> dict[str, Any]:
+    async def node(state: Any, *, runtime: Runtime[Any]) -> dict[str, Any]:
         run_state = _run_state(state, key)
         if calls and (reason := run_state.exhausted()):
             return _out(run_state, {"notes": [f"{label}: skipped, budget exhausted ({reason})"]}, key)

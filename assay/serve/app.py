@@ -21,7 +21,7 @@ from assay.serve.engine import PREFIX, Engine, ServeConfig
 from assay.serve.errors import APIError, check_key, from_assay, read_json
 from assay.serve.responses import completion_body, models_body
 from assay.serve.schemas import parse_request
-from assay.serve.stream import RunStream, complete, sse
+from assay.serve.stream import RunStream, complete, failure, sse
 
 
 def create_app(config: ServeConfig) -> FastAPI:
@@ -81,6 +81,10 @@ def _errors(app: FastAPI) -> None:
     async def http_error(_: Request, exc: HTTPException) -> Response:
         code = "not_found" if exc.status_code == 404 else None
         return APIError(exc.status_code, str(exc.detail), code=code).response()
+
+    @app.exception_handler(Exception)
+    async def crashed(_: Request, exc: Exception) -> Response:
+        return failure(exc).response()
 
     @app.exception_handler(RequestValidationError)
     async def invalid(_: Request, exc: RequestValidationError) -> Response:

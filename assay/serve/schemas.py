@@ -118,8 +118,11 @@ def make_task(request: ChatRequest) -> Task:
     if opts.tests and opts.kind not in (None, "code"):
         raise InputError(f"assay.tests are unit tests: they need kind 'code', not {opts.kind!r}")
     kind: TaskKind = opts.kind or ("code" if opts.tests else detect_kind(question))
-    return Task(question=question, kind=kind, tests=opts.tests, entry_point=opts.entry_point,
-                context="\n".join(earlier) or None, reference=opts.reference)  # fmt: skip
+    try:
+        return Task(question=question, kind=kind, tests=opts.tests, entry_point=opts.entry_point,
+                    context="\n".join(earlier) or None, reference=opts.reference)  # fmt: skip
+    except ValidationError as exc:
+        raise InputError(f"invalid parameter 'assay': {exc.errors()[0]['msg']}") from None
 
 
 def make_settings(base: Settings, request: ChatRequest) -> Settings:

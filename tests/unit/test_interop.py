@@ -97,7 +97,7 @@ async def test_plain_function_rules_and_the_budget_invariant(ctx: RunContext) ->
     spent = RunState(task=Task(question="What is 2 + 2?", kind="math"), budget=Budget(max_calls=1))
     spent = interop.merge(spent, {"usage": {"calls": 1}})
     node = interop.agent("solve", ctx=ctx)
-    update = await node(spent, None)  # type: ignore[arg-type]
+    update = await node(spent, runtime=None)  # type: ignore[arg-type]
     assert "candidates" not in update and "budget exhausted" in update["notes"][0]
     assert interop.edge(lambda s: s.usage.calls >= 1, "stop", "go")(spent) == "stop"
 
