@@ -31,6 +31,8 @@ class Easy:
     """D1's difficulty label on the first round: agreement >= tau_a and reward >= tau_r, and no failing tool
     evidence against the vote's winner (external evidence beats agreement: B6, B7)."""
 
+    reason: str = EASY
+
     def check(self, state: RunState, settings: Settings, signals: Signals) -> tuple[str, str] | None:
         kind, evidence = state.task.kind, state.evidence
         result = vote(state.round_candidates(0), lambda c: answer_key(c, kind, evidence))

@@ -18,7 +18,19 @@ from assay.errors import InputError
 from assay.kit import Builder, Graph, Recipe, Selector
 
 ENTRY_POINT_GROUP = "assay.recipes"
-BUILTIN = ("adaptive", "single", "self_consistency", "best_of_n", "self_refine")  # modules under assay.graphs
+BUILTIN = (
+    "adaptive",
+    "single",
+    "self_consistency",
+    "best_of_n",
+    "rm_ensemble",
+    "self_refine",
+    "ioe",
+    "critic",
+    "test_refine",
+    "step_beam",
+    "debate",
+)  # modules under assay.graphs
 
 _RECIPES: dict[str, Recipe] = {}
 _loaded = False

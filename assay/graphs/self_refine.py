@@ -18,14 +18,9 @@ SELECT = kit.latest
 
 
 def build_self_refine() -> kit.Graph:
-    f = kit.Flow()
-    f.step("solve", kit.with_settings(solve, samples=1, temperature=0.0), "review")
-    f.step("review", review, "refine")
-    f.step("refine", kit.next_round(refine), "rate")
-    f.plain("rate", kit.rate(), "route")
-    f.route("route", kit.router(STOPS, "review"), to=("review", "select"))
-    f.finish("select", kit.finish(SELECT))
-    return f.start("solve")
+    greedy = kit.with_settings(solve, samples=1, temperature=0.0)
+    revise = [("review", review), ("refine", refine)]
+    return kit.loop(greedy, check=[("rate", kit.rate())], revise=revise, stops=STOPS, select=SELECT, revise_first=True)
 
 
 RECIPE = kit.Recipe(

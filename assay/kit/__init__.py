@@ -21,6 +21,7 @@ from assay.kit._nodes import (
     check_update,
     follow,
     gated,
+    merged,
     with_settings,
 )
 from assay.kit._recipe import Builder, Flow, Graph, Recipe
@@ -41,7 +42,7 @@ from assay.kit._selectors import (
     weighted_vote,
     whole_pool,
 )
-from assay.kit._shapes import one_shot
+from assay.kit._shapes import Steps, loop, one_shot
 from assay.kit._stops import (
     DEFAULT_STOPS,
     BudgetLimit,
@@ -53,6 +54,7 @@ from assay.kit._stops import (
     Stopped,
     StopRule,
     Stops,
+    Unrefuted,
     Verified,
 )
 from assay.kit._verifiers import register_verifier, unregister_verifier, verifiers, verify
@@ -81,9 +83,11 @@ __all__ = [
     "Recipe",
     "Selector",
     "Signals",
+    "Steps",
     "StopRule",
     "Stopped",
     "Stops",
+    "Unrefuted",
     "Update",
     "UpdateError",
     "Verified",
@@ -100,6 +104,8 @@ __all__ = [
     "human_gate",
     "last_round",
     "latest",
+    "loop",
+    "merged",
     "mermaid",
     "next_round",
     "one_shot",

@@ -10,6 +10,7 @@ with a clear error instead of being dropped). ``Update`` is the typed form recip
 from __future__ import annotations
 
 import difflib
+import operator
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
@@ -21,7 +22,7 @@ from langgraph.types import Command
 from assay.context import RunContext
 from assay.llm.types import Usage
 from assay.settings import Settings
-from assay.state import Candidate, Evidence, Flips, Review, Route, RunState
+from assay.state import Candidate, Evidence, Flips, Review, Route, RunState, merge_by_id, merge_extra
 
 
 class Update(TypedDict, total=False):
@@ -153,3 +154,16 @@ def with_settings(fn: NodeFn, **overrides: Setting) -> NodeFn:
         return await fn(state, replace(ctx, settings=ctx.settings.model_copy(update=values)))
 
     return run
+
+
+_MERGE: dict[str, Callable[[Any, Any], Any]] = {
+    "candidates": merge_by_id, "evidence": merge_by_id, "reviews": merge_by_id, "routes": operator.add,
+    "notes": operator.add, "usage": operator.add, "elapsed_s": operator.add, "flips": operator.add,
+    "extra": merge_extra,
+}  # fmt: skip
+
+
+def merged(state: RunState, update: Mapping[str, Any]) -> RunState:
+    """The state as it will be after ``update`` (reducers applied): for decisions on a node's own output."""
+    values = {k: _MERGE[k](getattr(state, k), v) if k in _MERGE else v for k, v in update.items()}
+    return state.model_copy(update=values)

@@ -23,7 +23,7 @@ from langgraph.runtime import Runtime
 from langgraph.types import Command, Send
 
 from assay.context import RunContext
-from assay.kit._nodes import GraphNode, Next, NodeFn, adapt, follow, gated
+from assay.kit._nodes import GraphNode, Next, NodeFn, adapt, follow, gated, merged
 from assay.kit._selectors import Selector
 from assay.state import RunState
 
@@ -108,7 +108,7 @@ class Flow:
 def _sender(node: GraphNode, branch: str, branches: Branches, stop: str) -> Any:
     async def send(state: RunState, *, runtime: Runtime[RunContext]) -> Command[Any]:
         update = await node(state, runtime=runtime)
-        after = state.model_copy(update={"extra": {**state.extra, **update.get("extra", {})}})
+        after = merged(state, update)
         if after.exhausted() or not (states := branches(after)):
             return Command(update=update, goto=stop)
         return Command(update=update, goto=[Send(branch, s) for s in states])

@@ -25,7 +25,11 @@ Why = Callable[[RunState, Settings, Signals], str]
 
 
 class Gate(Protocol):
-    """A first-round decision (e.g. "easy: aggregate"): ``(target, reason)`` or None; may add to ``signals``."""
+    """A first-round decision (e.g. "easy: aggregate"): ``(target, reason)`` or None; may add to ``signals``.
+    A gate that sends the run straight to the finish node sets ``stopped_by`` to its ``reason``."""
+
+    @property
+    def reason(self) -> str: ...
 
     def check(self, state: RunState, settings: Settings, signals: Signals) -> tuple[str, str] | None: ...
 
@@ -66,7 +70,8 @@ def router(stops: Stops, then: Next, *, gate: Gate | None = None, why: Why = _go
 
         best_id = best.id if best else None
         if gate is not None and state.round == 0 and (hit := gate.check(state, settings, signals)):
-            return {"routes": [make(*hit)], "best_id": best_id}
+            gated: Update = {"routes": [make(*hit)], "best_id": best_id}
+            return {**gated, "stopped_by": gate.reason} if hit[0] == finish else gated
         p, update = progress(state, float(signals["best_total"] or -1.0), signals)
         stop = stops.first(state, p, settings)
         target = finish if stop else (then(state) if callable(then) else then)
@@ -97,7 +102,7 @@ def brief(cand: Candidate) -> dict[str, Any]:
 def human_gate(state: RunState, update: Update, *, finish: str = "select") -> Update:
     """Ask a human before a revision replaces a solver answer as the best (H4, H5: pause and resume).
 
-    ``interrupt()`` pauses the run in the checkpoint; the caller resumes with ``{"approve": bool}``.
+    ``interrupt()`` pauses the run; the caller resumes with ``{"approve": bool}`` (and ``"answer"``: an edit).
     Rejecting keeps the previous best and stops the run (``stopped_by="human"``).
     """
     old, new_id = state.best, update.get("best_id")
@@ -110,11 +115,22 @@ def human_gate(state: RunState, update: Update, *, finish: str = "select") -> Up
     approve = bool(answer.get("approve")) if isinstance(answer, dict) else bool(answer)
     last = update["routes"][-1]
     signals: Signals = {"current_total": old.scores.total, "proposed_total": new.scores.total}
+    edited = str(answer.get("answer") or "").strip() if isinstance(answer, dict) else ""
+    if approve and edited:  # the human's own answer: a child of the proposal, and the final answer
+        return {**update, **_human_edit(state, new, edited, last, signals, finish)}
     target, reason = (last.target, "human approved") if approve else (finish, "human rejected")
     human = Route(source=HUMAN, target=target, round=state.round, signals=signals, reason=reason)
     if approve:
         return {**update, "routes": [last, human]}
     return {**update, "routes": [last, human], "best_id": old.id, "stopped_by": HUMAN}
+
+
+def _human_edit(state: RunState, proposed: Candidate, text: str, last: Route, signals: Signals, finish: str) -> Update:
+    """An approval carrying ``"answer"`` (``assay chat --human``: edit): a ``human`` candidate that ends the run."""
+    cand = Candidate(id=f"r{state.round}-human-{len(state.candidates)}", text=text, answer=text, origin=HUMAN,
+                     parent=proposed.id, round=state.round)  # fmt: skip
+    human = Route(source=HUMAN, target=finish, round=state.round, signals=signals, reason="human edited")
+    return {"candidates": [cand], "routes": [last, human], "best_id": cand.id, "stopped_by": HUMAN}
 
 
 def with_human(fn: NodeFn) -> NodeFn:

@@ -125,6 +125,21 @@ class Verified:
 
 
 @dataclass(frozen=True)
+class Unrefuted:
+    """A candidate of this round has no failing tool evidence: CRITIC revises only on evidence (B1)."""
+
+    reason: str = "unrefuted"
+
+    def check(self, state: RunState, p: Progress, settings: Settings) -> str | None:
+        failed = {e.candidate_id for e in state.evidence if e.passed is False}
+        clean = [c.id for c in state.round_candidates() if c.id not in failed]
+        return f"stop: no tool evidence against {clean[0]}" if clean else None
+
+    def thresholds(self, state: RunState, settings: Settings) -> dict[str, float]:
+        return {}
+
+
+@dataclass(frozen=True)
 class Consensus:
     """This round's answers agree (share of the largest group >= ``share``): debate's stop (D2)."""
 
