@@ -30,6 +30,10 @@ class ServerUnavailable(LLMError):
     """No server answers at the configured address."""
 
 
+class ServerDied(ServerUnavailable):
+    """An embedded server died and could not be brought back; the message ends with the last lines of its log."""
+
+
 class LLMTimeout(LLMError):
     """The server accepted the request but did not answer in time."""
 

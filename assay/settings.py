@@ -50,6 +50,8 @@ class Settings(BaseSettings):
     connect_timeout_s: float = Field(default=5.0, gt=0)
     max_concurrency: int = Field(default=64, ge=1)
     max_attempts: int = Field(default=4, ge=1, le=20)
+    stream_idle_s: float = Field(default=30.0, gt=0)  # a stream silent this long after its first token: stalled
+    restart_servers: bool = True  # restart a dead embedded server once (assay.llm.supervise); never external ones
     # Adaptive graph.
     samples: int = Field(default=4, ge=1, le=64)
     max_tokens: int = Field(default=384, ge=1)

@@ -8,11 +8,27 @@ validates nested data in Rust about twice as fast as ``model_construct`` builds 
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
+from assay.errors import MalformedResponse
+from assay.llm._failures import malformed
 from assay.llm.types import Completion, PromptScore, StreamChunk, Usage
 
+T = TypeVar("T")
 SHAPE_ERRORS = (KeyError, TypeError, ValueError, IndexError, AttributeError)
+
+
+def shape_error(url: str, path: str, exc: Exception) -> MalformedResponse:
+    return malformed(url, path, f"unexpected shape ({type(exc).__name__}: {exc})")
+
+
+def checked(url: str, path: str, parse: Callable[[dict[str, Any]], T], data: dict[str, Any]) -> T:
+    """``parse(data)``, with a shape error reported as ``MalformedResponse`` naming the server and endpoint."""
+    try:
+        return parse(data)
+    except SHAPE_ERRORS as exc:
+        raise shape_error(url, path, exc) from None
 
 
 def usage_dict(data: dict[str, Any]) -> dict[str, Any]:

@@ -9,6 +9,9 @@ import contextlib
 import os
 import signal
 import socket
+import subprocess
+from collections.abc import Mapping
+from pathlib import Path
 
 import psutil
 
@@ -71,3 +74,20 @@ def port_is_free(host: str, port: int) -> bool:
         except OSError:
             return False
         return True
+
+
+def spawn(argv: list[str], log: Path, env: Mapping[str, str], cwd: Path, *, append: bool = False) -> psutil.Process:
+    """Start ``argv`` detached (own session, so it outlives us) with stdout+stderr in ``log``.
+
+    The command line heads the log; ``append`` keeps what an earlier run of the server wrote (a restart).
+    Raises ``OSError`` when the program cannot be started.
+    """
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("a" if append else "w") as sink:
+        sink.write(f"$ {' '.join(argv)}\n")
+        sink.flush()
+        proc = subprocess.Popen(
+            argv, stdout=sink, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            env=dict(env), start_new_session=True, cwd=cwd,
+        )  # fmt: skip
+    return psutil.Process(proc.pid)

@@ -31,6 +31,7 @@ class ServerRecord:
     log: str
     started_at: float = 0.0
     argv: list[str] = field(default_factory=list)
+    restarts: int = 0  # automatic restarts after a crash (assay.llm.supervise allows one)
 
     @property
     def base_url(self) -> str:

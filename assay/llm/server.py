@@ -7,7 +7,6 @@ by pid + create_time so ``assay down`` stops exactly what ``assay up`` started, 
 from __future__ import annotations
 
 import os
-import subprocess
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -15,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import psutil
 
 from assay.errors import AssayError, ServerError
 from assay.llm import _procs
@@ -107,25 +105,18 @@ def log_tail(path: Path | str, lines: int = LOG_TAIL) -> str:
 
 def _launch(home: Path, spec: ModelSpec, argv: list[str], host: str, port: int) -> ServerRecord:
     log = home / "logs" / f"{spec.name}.log"
-    log.parent.mkdir(parents=True, exist_ok=True)
-    with log.open("w") as sink:
-        sink.write(f"$ {' '.join(argv)}\n")
-        sink.flush()
-        try:
-            proc = subprocess.Popen(
-                argv, stdout=sink, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                env=server_env(home), start_new_session=True, cwd=home,
-            )  # fmt: skip
-        except OSError as exc:  # the vLLM python is missing or not executable
-            raise ServerError(f"cannot start {spec.name}: {exc}") from None
+    try:
+        proc = _procs.spawn(argv, log, server_env(home), home)
+    except OSError as exc:  # the vLLM python is missing or not executable
+        raise ServerError(f"cannot start {spec.name}: {exc}") from None
     return ServerRecord(
         name=spec.name, role=spec.role, model=spec.served_name, pid=proc.pid,
-        create_time=psutil.Process(proc.pid).create_time(), host=host, port=port,
+        create_time=proc.create_time(), host=host, port=port,
         log=str(log), started_at=time.time(), argv=argv,
     )  # fmt: skip
 
 
-def _wait_healthy(records: list[ServerRecord], timeout_s: float, progress: Progress | None) -> None:
+def wait_healthy(records: list[ServerRecord], timeout_s: float, progress: Progress | None) -> None:
     """Poll /health of every record until all answer; a dead process or the timeout is a ServerError."""
     start, pending = time.monotonic(), {r.name: r for r in records}
     states = {r.name: "starting" for r in records}
@@ -193,7 +184,7 @@ def _start(home: Path, specs: Sequence[ModelSpec], launcher: Launcher, host: str
         for spec, spec_port in zip(specs, ports, strict=True):
             started.append(_launch(home, spec, launcher(spec, host, spec_port), host, spec_port))
             save_records(home, keep + started)
-        _wait_healthy(started, timeout_s, progress)
+        wait_healthy(started, timeout_s, progress)
     except BaseException:
         _stop(started, grace_s=5.0)
         save_records(home, keep)

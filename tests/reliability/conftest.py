@@ -1,0 +1,35 @@
+"""Fault-injection suite: no developer ASSAY_* environment, a private home, backoff waits recorded (not slept)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from pathlib import Path
+
+import pytest
+
+from assay.llm import _retry
+
+
+@pytest.fixture(autouse=True)
+def _isolated_assay_env(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    for name in list(os.environ):
+        if name.startswith("ASSAY_"):
+            monkeypatch.delenv(name)
+    home = tmp_path_factory.mktemp("assay-home")
+    monkeypatch.setenv("ASSAY_HOME", str(home))
+    monkeypatch.setenv("ASSAY_CONFIG", str(home / "no-such.toml"))
+    return home
+
+
+@pytest.fixture
+def waits(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """Backoff sleeps are recorded and shortened to 10 ms (the schedule is checked, the suite stays fast)."""
+    slept: list[float] = []
+
+    async def short_sleep(seconds: float) -> None:
+        slept.append(seconds)
+        await asyncio.sleep(0.01)
+
+    monkeypatch.setattr(_retry, "_sleep", short_sleep)
+    return slept
