@@ -22,6 +22,7 @@ from assay.agents._verify_math import check_math, expression_value, pot_value, p
 from assay.context import RunContext
 from assay.llm.types import Completion
 from assay.signals._measure import tracked
+from assay.signals._normalize import non_answer
 from assay.state import Candidate, Evidence, RunState
 from assay.tools.types import ClaimCheck
 
@@ -95,8 +96,8 @@ async def _prepare_qa(state: RunState, ctx: RunContext) -> Prepared:
     calls_left = [state.budget.max_calls - state.usage.calls]  # each judged claim is one call
 
     async def check(cand: Candidate) -> list[Evidence]:
-        if retriever is None or not cand.answer or calls_left[0] <= 0:
-            return []
+        if retriever is None or not cand.answer or non_answer(cand.answer, "qa") or calls_left[0] <= 0:
+            return []  # a refusal has no claim to check; the budget pays for one judged claim per call left
         calls_left[0] -= 1
         found = await check_answer(state.task.question, cand.answer, retriever, ctx.llm)
         return claim_evidence(cand, [found]) if found else []

@@ -6,15 +6,23 @@ from typing import Any
 
 from rich import box
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
+from assay.settings import Settings
+from assay.signals.verdict import reference_match, verdict
 from assay.state import Route, RunState
 
+TAU = float(Settings.model_fields["tau_confident"].default)
 
-def to_json(state: RunState, thread_id: str) -> dict[str, Any]:
-    """The ``--json`` contract: answer, stop reason, every route, the pool, evidence, reviews, flips, usage."""
+
+def to_json(state: RunState, thread_id: str, *, tau_confident: float = TAU) -> dict[str, Any]:
+    """The ``--json`` contract: answer, verdict (verified / confident / uncertain / unverified / refuted /
+    no answer), reference match, stop reason, every route, the pool, evidence, reviews, flips, usage."""
     return {
         "answer": state.answer,
+        "verdict": verdict(state, tau_confident).as_dict(),
+        "reference_match": reference_match(state),
         "stopped_by": state.stopped_by,
         "routes": [r.model_dump(mode="json") for r in state.routes],
         "candidates": [
@@ -32,7 +40,7 @@ def to_json(state: RunState, thread_id: str) -> dict[str, Any]:
 
 
 def _fmt(value: float | None) -> str:
-    if value is None:
+    if value is None or value < 0:  # -1 is the "no scored candidate" sentinel, not a score
         return "-"
     return f"{value:.0f}" if float(value).is_integer() else f"{value:.2f}"
 
@@ -51,12 +59,22 @@ def route_table(state: RunState) -> Table:
     return table
 
 
-def render(state: RunState, thread_id: str, console: Console) -> None:
-    """The answer first (what the user asked for), then why and at what cost."""
+_STYLE = {"verified": "green", "confident": "green", "uncertain": "yellow", "unverified": "yellow",
+          "refuted": "red", "no answer": "red"}  # fmt: skip
+
+
+def render(state: RunState, thread_id: str, console: Console, *, tau_confident: float = TAU) -> None:
+    """The answer first (what the user asked for), its verdict, then why and at what cost."""
     if state.answer is None:
         console.print("[red](no answer)[/]")
     else:
-        console.print(state.answer, markup=False, highlight=False)
+        console.print(state.answer.strip("\n"), markup=False, highlight=False)
+    v = verdict(state, tau_confident)
+    console.print(f"[{_STYLE[v.label]}]{v.label}[/]: {escape(v.reason)}", highlight=False)
+    match = reference_match(state)
+    if match is not None:
+        shown = "[green]matches[/]" if match else "[red]does NOT match[/]"
+        console.print(f"reference {escape(repr(state.task.reference))}: the final answer {shown}", highlight=False)
     console.print()
     console.print(route_table(state))
     best = state.best

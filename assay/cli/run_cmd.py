@@ -17,64 +17,33 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.status import Status
+from typer.core import TyperCommand
 
+from assay.cli._inputs import make_budget, make_task, read_tests
 from assay.cli._render import render, to_json
-from assay.errors import AssayError, InputError
+from assay.errors import AssayError
 from assay.graphs.registry import build_graph, get_recipe, recipes
-from assay.state import TASK_KINDS, Budget, Task, TaskKind
+
+__all__ = ["make_budget", "make_task", "read_tests", "register"]
 
 _err = Console(stderr=True)
 _out = Console()
 
 
-def read_tests(path: Path) -> list[str]:
-    """A HumanEval-style file (``def check(candidate)``) is one test; otherwise one test per non-comment line."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else type(exc).__name__
-        raise InputError(f"cannot read tests file {path}: {reason}") from None
-    if "def check(" in text:
-        return [text]
-    tests = [line.strip() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
-    if not tests:
-        raise InputError(f"tests file {path} has no tests")
-    return tests
-
-
-def _kind(kind: str | None, question: str, has_tests: bool) -> TaskKind:
-    if kind is None:
-        if has_tests:
-            return "code"
-        from assay.agents.kind import detect_kind
-
-        return detect_kind(question)
-    for known in TASK_KINDS:
-        if kind == known:
-            return known
-    raise InputError(f"unknown kind {kind!r}; use one of: {', '.join(TASK_KINDS)}")
-
-
-def make_task(question: str, kind: str | None, tests: Path | None, reference: str | None) -> Task:
-    if not question.strip():
-        raise InputError("the question is empty")
-    test_lines = read_tests(tests) if tests else []
-    return Task(question=question, kind=_kind(kind, question, bool(test_lines)), tests=test_lines, reference=reference)
-
-
-def make_budget(base: Budget, tokens: int | None, calls: int | None) -> Budget:
-    for flag, value in (("--budget-tokens", tokens), ("--budget-calls", calls)):
-        if value is not None and value < 1:
-            raise InputError(f"{flag} must be at least 1 (got {value})")
-    return base.model_copy(update={"max_tokens": tokens or base.max_tokens, "max_calls": calls or base.max_calls})
+def _brief(cand: dict[str, Any]) -> str:
+    answer = " ".join(str(cand.get("answer") or "(no answer)").split())
+    answer = answer if len(answer) <= 200 else answer[:200] + " [...]"
+    total = cand.get("total")
+    score = f"{total:.2f}" if isinstance(total, (int, float)) else "unscored"
+    return f"{answer}  (score {score}, {cand.get('origin', '?')})"
 
 
 def ask_human(payload: dict[str, Any]) -> bool:
     """Terminal review: show the current best and the proposed replacement, then approve or reject."""
     current, proposed = payload.get("current", {}), payload.get("proposed", {})
     _err.print("[bold]A refined answer would replace the solver's answer.[/]")
-    for label, cand in (("current", current), ("proposed", proposed)):
-        _err.print(f"  {label}: {cand.get('answer')!r} (score {cand.get('total')})", markup=False)
+    for label, cand in (("current ", current), ("proposed", proposed)):
+        _err.print(f"  {label}: {_brief(cand)}", markup=False, highlight=False)
     return typer.confirm("Approve the refined answer?", default=False, err=True)
 
 
@@ -113,19 +82,37 @@ class _Progress:
             yield self
 
 
+def _help(ctx: typer.Context, value: bool) -> None:
+    if value and not ctx.resilient_parsing:
+        typer.echo(ctx.get_help())
+        raise typer.Exit()
+
+
 def run_command(
-    question: Annotated[str, typer.Argument(help="The question or task.")],
+    question: Annotated[str, typer.Argument(help="The question or task.", metavar="QUESTION", show_default=False)],
     graph: Annotated[str, typer.Option("--graph", "-g", help="Recipe name (see `assay graphs`).")] = "adaptive",
     kind: Annotated[str | None, typer.Option(help="code | math | qa | open (default: guessed).")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the final state as one JSON object.")] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the final state as one JSON object.", metavar="")
+    ] = False,
     thread: Annotated[str | None, typer.Option("--thread", help="Thread id: resume it or start it.")] = None,
     budget_tokens: Annotated[int | None, typer.Option(help="Token budget for this run.")] = None,
     budget_calls: Annotated[int | None, typer.Option(help="LLM call budget for this run.")] = None,
-    human: Annotated[bool, typer.Option("--human", help="Ask before a refined answer replaces the solver's.")] = False,
+    human: Annotated[
+        bool, typer.Option("--human", help="Ask before a refined answer replaces the solver's.", metavar="")
+    ] = False,
     base_url: Annotated[str | None, typer.Option(help="OpenAI-compatible server URL(s).")] = None,
     model: Annotated[str | None, typer.Option("--model", "-m", help="Generator model (see `assay status`).")] = None,
     tests: Annotated[Path | None, typer.Option(help="Unit tests (assert lines or def check(candidate)).")] = None,
-    reference: Annotated[str | None, typer.Option(help="Known right answer: enables flip counts.")] = None,
+    reference: Annotated[
+        str | None, typer.Option(help="Known right answer: says whether the final answer matched; flip counts.")
+    ] = None,
+    show_help: Annotated[
+        bool,
+        typer.Option(
+            "--help", help="Show this message and exit.", is_eager=True, callback=_help, metavar="", expose_value=True
+        ),
+    ] = False,
 ) -> None:
     """Run one graph on QUESTION and print the answer with the routes that led to it."""
     from assay.runtime import default_budget, new_thread_id, run
@@ -150,9 +137,10 @@ def run_command(
             exc.hint = f"resume with --thread {thread_id}"
         raise
     if as_json:
-        sys.stdout.write(json.dumps(to_json(state, thread_id), ensure_ascii=False) + "\n")
+        payload = to_json(state, thread_id, tau_confident=settings.tau_confident)
+        sys.stdout.write(json.dumps(payload, ensure_ascii=False) + "\n")
     else:
-        render(state, thread_id, _out)
+        render(state, thread_id, _out, tau_confident=settings.tau_confident)
 
 
 def graphs_command(
@@ -167,7 +155,35 @@ def graphs_command(
         _out.print(f"[bold]{recipe.name}[/]  {recipe.description}", highlight=False)
 
 
+class _PlainUsage(TyperCommand):
+    """``Usage: assay run [OPTIONS] QUESTION`` (typer writes a required argument as ``{QUESTION}``)."""
+
+    def collect_usage_pieces(self, ctx: Any) -> list[str]:
+        return [p.replace("{", "").replace("}", "") for p in super().collect_usage_pieces(ctx)]
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            typer.echo(f"assay {version('assay')}")
+        except PackageNotFoundError:
+            typer.echo("assay (not installed as a package)")
+        raise typer.Exit()
+
+
+def _root(
+    show_version: Annotated[
+        bool,
+        typer.Option("--version", help="Print the version and exit.", is_eager=True, callback=_version, metavar=""),
+    ] = False,
+) -> None:
+    """Multi-agent LLM graphs routed on measured signals, on a local vLLM server."""
+
+
 def register(app: typer.Typer) -> None:
-    """Add ``run`` and ``graphs`` to ``app``."""
-    app.command("run")(run_command)
+    """Add ``run`` and ``graphs`` (and the root ``--version``) to ``app``."""
+    app.callback()(_root)
+    app.command("run", cls=_PlainUsage, context_settings={"help_option_names": []})(run_command)
     app.command("graphs")(graphs_command)

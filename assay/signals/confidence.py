@@ -146,14 +146,15 @@ def _words(text: str | None) -> set[str]:
 
 
 def text_agreement(members: Sequence[Candidate]) -> dict[str, Signal]:
-    """Free-text agreement without a model: mean word-set Jaccard similarity to the other samples (distinct
-    wordings of one answer still agree, unlike exact-match voting's 1/k). The embedder version is
-    ``semantic_agreement``."""
+    """Free-text agreement without a model: a soft vote share, ``(1 + Σ_other sim) / k`` with word-set Jaccard
+    similarity (identical texts give exact-match voting's share; distinct wordings of one answer still agree,
+    where exact matching gives every distinct text 1/k). The embedder version is ``semantic_agreement``."""
     words = {c.id: _words(c.answer) for c in members}
     out: dict[str, Signal] = {}
     for cand in members:
         sims = [_jaccard(words[cand.id], words[o.id]) for o in members if o.id != cand.id]
-        out[cand.id] = Signal(value=sum(sims) / len(sims), inputs={"method": "jaccard", "pool": len(members)})
+        value = (1.0 + sum(sims)) / len(members)
+        out[cand.id] = Signal(value=value, inputs={"method": "jaccard", "pool": len(members)})
     return out
 
 
@@ -162,7 +163,7 @@ def _jaccard(a: set[str], b: set[str]) -> float:
 
 
 def semantic_agreement(vectors: Sequence[Sequence[float]]) -> list[float]:
-    """Mean cosine similarity (clipped at 0) of each embedding to the others; 1.0 for a single vector."""
+    """Soft vote share by embeddings: ``(1 + Σ_other cos) / k`` (cosine clipped at 0); 1.0 for one vector."""
     norms = [math.sqrt(sum(x * x for x in v)) or 1.0 for v in vectors]
     out: list[float] = []
     for i, v in enumerate(vectors):
@@ -171,7 +172,7 @@ def semantic_agreement(vectors: Sequence[Sequence[float]]) -> list[float]:
             for j, w in enumerate(vectors)
             if j != i
         ]
-        out.append(sum(sims) / len(sims) if sims else 1.0)
+        out.append((1.0 + sum(sims)) / (len(sims) + 1))
     return out
 
 
@@ -181,15 +182,17 @@ def semantic_agreement(vectors: Sequence[Sequence[float]]) -> list[float]:
 FAILURE_ONLY_TOOLS: frozenset[str] = frozenset({"program", "compile"})
 
 
-def evidence_score(candidate_id: str, evidence: Sequence[Evidence]) -> Signal | None:
+def evidence_score(
+    candidate_id: str, evidence: Sequence[Evidence], failure_only: frozenset[str] = FAILURE_ONLY_TOOLS
+) -> Signal | None:
     """Mean outcome of this candidate's decided tool evidence (passed not None); None if there is none.
 
-    Test evidence that records ``passed``/``total`` counts gives partial credit (3 of 4 tests = 0.75); passes
-    of ``FAILURE_ONLY_TOOLS`` are not counted.
+    Each piece counts once. Test evidence that records ``passed``/``total`` counts gives partial credit (3 of 4
+    tests = 0.75); passes of ``failure_only`` tools are not counted.
     """
     values: list[float] = []
     for ev in evidence:
-        if ev.candidate_id != candidate_id or ev.passed is None or (ev.passed and ev.tool in FAILURE_ONLY_TOOLS):
+        if ev.candidate_id != candidate_id or ev.passed is None or (ev.passed and ev.tool in failure_only):
             continue
         passed, total = ev.details.get("passed"), ev.details.get("total")
         share = passed / total if isinstance(passed, int) and isinstance(total, int) and total > 0 else float(ev.passed)

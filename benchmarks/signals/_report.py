@@ -1,0 +1,101 @@
+"""Figures from a ``measure.py run`` file: accuracy, confident-but-wrong, AUC per signal, cost (Markdown)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from statistics import fmean, median
+from typing import Any
+
+from assay.signals.auc import signal_auc, suggest_weights
+from assay.state import Candidate, Evidence, Scores
+
+CONFIDENT = ("verified", "confident")
+KINDS = ("math", "qa", "code", "open")
+
+
+def _load(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def _confident(rec: dict[str, Any]) -> bool:
+    """The verdict when the tree has one; for older trees what the user read: 'stopped by confident/easy'."""
+    if rec.get("verdict") is not None:
+        return rec["verdict"] in CONFIDENT
+    return rec.get("stopped_by") in ("confident", "easy")
+
+
+def _pool(records: list[dict[str, Any]]) -> tuple[list[Candidate], list[Evidence]]:
+    cands, evidence = [], []
+    for rec in records:
+        for c in rec.get("candidates", []):
+            scores = Scores(**c["scores"])
+            cands.append(Candidate(id=f"{rec['id']}:{c['id']}", text="", answer=c["answer"], origin=c["origin"],
+                                   round=c["round"], scores=scores, verbal_confidence=c["verbal"],
+                                   correct=c["correct"]))  # fmt: skip
+        for i, e in enumerate(rec.get("evidence", [])):
+            evidence.append(Evidence(id=f"{rec['id']}:{i}", candidate_id=f"{rec['id']}:{e['candidate_id']}",
+                                     tool=e["tool"], input="", outcome="", passed=e["passed"],
+                                     details=e["details"]))  # fmt: skip
+    return cands, evidence
+
+
+def _pct(num: int, den: int) -> str:
+    return f"{num}/{den} ({100 * num / den:.0f} %)" if den else "-"
+
+
+def _refuted_confident(rec: dict[str, Any]) -> bool:
+    """Said confident although a decisive tool refuted the final answer."""
+    from assay.signals.scoring import DECISIVE_FAIL
+
+    best = next((c for c in rec.get("candidates", []) if c["answer"] == rec.get("answer")), None)
+    if best is None or not _confident(rec):
+        return False
+    mine = [e for e in rec.get("evidence", []) if e["candidate_id"] == best["id"] and e["passed"] is False]
+    return any(e["details"].get("decisive", e["tool"] in DECISIVE_FAIL) for e in mine)
+
+
+def _rows(records: list[dict[str, Any]]) -> list[str]:
+    rows = ["| kind | tasks | accuracy | said confident | confident & wrong | calls/task | s/task (median) |",
+            "|---|---|---|---|---|---|---|"]  # fmt: skip
+    for kind in (*KINDS, "all"):
+        recs = [r for r in records if (kind == "all" or r["kind"] == kind) and "error" not in r]
+        if not recs:
+            continue
+        right = sum(bool(r["right"]) for r in recs)
+        conf = [r for r in recs if _confident(r)]
+        wrong_conf = sum(not r["right"] for r in conf)
+        rows.append(
+            f"| {kind} | {len(recs)} | {_pct(right, len(recs))} | {_pct(len(conf), len(recs))} | "
+            f"{_pct(wrong_conf, len(recs))} | {fmean(r['calls'] for r in recs):.1f} | "
+            f"{median(r['seconds'] for r in recs):.1f} |"
+        )
+    return rows
+
+
+def _auc_rows(records: list[dict[str, Any]]) -> list[str]:
+    rows = ["| signal | " + " | ".join((*KINDS, "all")) + " |", "|---|" + "---|" * (len(KINDS) + 1)]
+    per: dict[str, dict[str, float | None]] = {}
+    for kind in (*KINDS, "all"):
+        cands, evidence = _pool([r for r in records if kind == "all" or r["kind"] == kind])
+        per[kind] = signal_auc(cands, evidence)
+    names = sorted({n for v in per.values() for n in v}, key=lambda n: (n.startswith("tool:"), n))
+    for name in names:
+        cells = [per[k].get(name) for k in (*KINDS, "all")]
+        rows.append(f"| {name} | " + " | ".join("-" if v is None else f"{v:.2f}" for v in cells) + " |")
+    rows.append("")
+    rows.append(f"suggested weights (all kinds): {suggest_weights(per['all'])}")
+    return rows
+
+
+def report(path: Path) -> str:
+    records = _load(path)
+    errors = [r for r in records if "error" in r]
+    cands, _ = _pool(records)
+    lines = [f"## {path.name}: {len(records)} tasks, {len(cands)} candidates, {len(errors)} failed runs", ""]
+    lines += _rows(records)
+    refuted = sum(_refuted_confident(r) for r in records if "error" not in r)
+    lines += ["", f"confident although a decisive tool refuted the answer: {refuted}", "", "AUC (right vs wrong "
+              "candidates; 0.5 = chance):", ""]  # fmt: skip
+    lines += _auc_rows(records)
+    return "\n".join(lines) + "\n"
