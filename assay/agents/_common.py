@@ -26,6 +26,18 @@ def usage_of(completions: Iterable[Completion]) -> Usage:
     return sum((c.usage for c in completions), Usage())
 
 
+MIN_SAMPLE_TOKENS = 32
+
+
+def sample_plan(state: RunState, n: int, max_tokens: int) -> tuple[int, int]:
+    """``(n, max_tokens)`` for one sampling request, bounded by the tokens the budget has left: fewer samples
+    first, then shorter ones, so a node never spends far past the budget (at least one short sample)."""
+    left = state.budget.max_tokens - state.usage.total_tokens
+    count = max(1, min(n, left // max(max_tokens, 1)))
+    length = max(MIN_SAMPLE_TOKENS, min(max_tokens, left // count))
+    return count, length
+
+
 def new_ids(state: RunState, origin: str, count: int) -> list[str]:
     """``r{round}-{origin}-{i}`` ids that no candidate in the pool uses yet."""
     taken = {c.id for c in state.candidates}

@@ -11,13 +11,13 @@ from __future__ import annotations
 from typing import Any
 
 from assay import streaming
-from assay.agents._common import candidates_from, fill, get_prompt, messages, usage_of
+from assay.agents._common import candidates_from, fill, get_prompt, messages, sample_plan, usage_of
 from assay.agents.repair import repairs
 from assay.agents.reviewer import evidence_block
 from assay.agents.solver import user_prompt
 from assay.context import RunContext
-from assay.signals.select import best_candidate
 from assay.signals._normalize import normalize_answer
+from assay.signals.select import best_candidate
 from assay.state import Candidate, Review, RunState
 
 PROMPTS: dict[str, str] = {
@@ -95,12 +95,13 @@ async def refine(state: RunState, ctx: RunContext) -> dict[str, Any]:
         return {"notes": ["refine: no candidate to refine"]}
     cand, rev = picked
     settings = ctx.settings
+    n, max_tokens = sample_plan(state, SAMPLES, settings.max_tokens)  # bounded by the budget left
     completion = await streaming.chat(
         ctx.llm,
         messages(get_prompt(ctx, "refiner", "system", PROMPTS), refine_prompt(state, ctx, cand, rev)),
-        n=SAMPLES,
+        n=n,
         temperature=refine_temperature(settings.temperature, settings.temperature_step, state.round),
-        max_tokens=settings.max_tokens,
+        max_tokens=max_tokens,
         seed=state.round,
         logprobs=True,
         top_logprobs=1,

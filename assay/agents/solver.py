@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from assay import streaming
-from assay.agents._common import candidates_from, fill, get_prompt, messages, usage_of
+from assay.agents._common import candidates_from, fill, get_prompt, messages, sample_plan, usage_of
 from assay.context import RunContext
 from assay.state import RunState, Task
 
@@ -46,12 +46,13 @@ def user_prompt(task: Task, ctx: RunContext, agent: str = "solver") -> str:
 async def solve(state: RunState, ctx: RunContext) -> dict[str, Any]:
     """Node: ``settings.samples`` candidates for the current round, origin ``solver``."""
     settings = ctx.settings
+    n, max_tokens = sample_plan(state, settings.samples, settings.max_tokens)  # bounded by the budget left
     completion = await streaming.chat(
         ctx.llm,
         messages(get_prompt(ctx, "solver", "system", PROMPTS), user_prompt(state.task, ctx)),
-        n=settings.samples,
+        n=n,
         temperature=settings.temperature,
-        max_tokens=settings.max_tokens,
+        max_tokens=max_tokens,
         seed=state.round,
         logprobs=True,
         top_logprobs=TOP_LOGPROBS,

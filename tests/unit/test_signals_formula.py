@@ -113,3 +113,14 @@ async def test_score_counts_judge_prompt_tokens_in_usage(tmp_path: Path) -> None
     used = update["usage"]
     assert used.calls == len(judge.requests) and used.prompt_tokens > 0  # the /classify server's tokens count
     assert all(c.scores.reward == pytest.approx(0.7) for c in update["candidates"])
+
+
+@given(st.integers(0, 25_000), st.integers(1, 8), st.integers(16, 512))
+def test_samples_drawn_are_bounded_by_tokens_left(used: int, n: int, max_tokens: int) -> None:
+    from assay.agents._common import MIN_SAMPLE_TOKENS, sample_plan
+
+    state = RunState(task=Task(question="q"), budget=Budget(max_tokens=20_000), usage=Usage(completion_tokens=used))
+    count, length = sample_plan(state, n, max_tokens)
+    left = 20_000 - used
+    assert 1 <= count <= n and MIN_SAMPLE_TOKENS <= length <= max(max_tokens, MIN_SAMPLE_TOKENS)
+    assert count * length <= max(left, MIN_SAMPLE_TOKENS) or count == 1
