@@ -76,7 +76,9 @@ def serve_fake(fake: FakeLLM) -> Iterator[str]:
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(_asgi(fake), log_level="warning", lifespan="off"))
+    server = uvicorn.Server(
+        uvicorn.Config(_asgi(fake), log_level="warning", lifespan="off", timeout_graceful_shutdown=1)
+    )
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 30

@@ -72,7 +72,8 @@ def test_budget_lines_show_spend_against_limits() -> None:
 
 
 def test_topology_is_read_from_the_registry(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(registry._RECIPES, "chat-test", registry.Recipe("chat-test", build_adaptive, "late"))
+    late = registry.register_graph("chat-test", build_adaptive, "registered while the session runs")
+    monkeypatch.setitem(registry._RECIPES, "chat-test", registry._RECIPES.pop("chat-test", late))  # undone after
     session = ChatSession(load_settings())
     assert "chat-test" in session.graphs()  # /graph reads the registry each time
     topo = topology("adaptive")
