@@ -156,3 +156,18 @@ async def test_the_server_leaks_no_tasks_after_many_cancelled_streams(served: Se
         await asyncio.gather(*(leave_early() for _ in range(10)))
     assert wait_until(lambda: served.engine_active() == 0)
     served.generator._faults.clear()
+
+
+def test_a_model_server_failure_mid_stream_arrives_as_an_error_event(client: openai.OpenAI, served: Served) -> None:
+    served.generator.fail(400, message="scripted model failure")  # not retried: the run fails at once
+    stream = client.chat.completions.create(model="assay/adaptive", messages=USER, stream=True)  # type: ignore[arg-type]
+    with pytest.raises(openai.APIError, match="model server failed"):
+        list(stream)
+    assert wait_until(lambda: served.engine_active() == 0)
+
+
+def test_a_model_server_failure_is_a_502(client: openai.OpenAI, served: Served) -> None:
+    served.generator.fail(400, message="scripted model failure")
+    with pytest.raises(openai.InternalServerError, match="model server failed") as info:
+        client.chat.completions.create(model="assay/adaptive", messages=USER)  # type: ignore[arg-type]
+    assert info.value.status_code == 502
