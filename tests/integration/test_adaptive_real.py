@@ -67,7 +67,7 @@ async def test_adaptive_end_to_end(
     ctx = ctx_for(live_settings, generator_client, judge_client, tmp_path, retriever)
     state = await run(task, ctx=ctx, budget=Budget(max_calls=30, max_tokens=30_000, max_seconds=600))
     assert_structure(state)
-    if state.routes[0].target == "verify" and task.kind == "code":
+    if task.kind == "code":  # code is verified right after solve (the first route never targets verify)
         assert any(e.tool == "tests" for e in state.evidence)
     if task.reference is not None and state.round > 0:
         flips = state.flips
