@@ -6,6 +6,7 @@ existing results files (e.g. assay's and the peers', merged) without running any
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -14,8 +15,8 @@ from rich.console import Console
 
 from assay.errors import InputError
 
-_err = Console(stderr=True)
-_out = Console()
+_err = Console(stderr=True, width=None if sys.stderr.isatty() else 200)  # a log file gets the full table
+_out = Console(width=None if sys.stdout.isatty() else 200)
 
 
 def parse_graphs(text: str) -> list[str]:

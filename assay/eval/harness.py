@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from assay.context import RunContext
-from assay.errors import AssayError
 from assay.eval.metrics import delta, scrape
 from assay.eval.records import CandidateRecord, Record, Results, save_results
 from assay.eval.types import Dataset, Item
@@ -89,8 +88,8 @@ async def run_item(plan: BenchPlan, recipe: str, item: Item, ctx: RunContext, sa
     try:
         state = await run(item.task, graph=recipe, ctx=ctx, thread_id=thread_id(recipe, item), budget=budget,
                           checkpointer=saver)  # fmt: skip
-    except AssayError as exc:
-        error = f"{type(exc).__name__}: {exc}".splitlines()[0]
+    except Exception as exc:  # one broken run (server gone, recipe bug) is an error record, not a dead bench
+        error = (f"{type(exc).__name__}: {exc}".splitlines() or [type(exc).__name__])[0]
         return Record(item_id=item.id, recipe=recipe, correct=False, latency_s=time.perf_counter() - start,
                       error=error)  # fmt: skip
     return await score_state(plan.dataset, item, recipe, state, time.perf_counter() - start)
