@@ -1,5 +1,9 @@
 """The flagship recipe: solve, score, then aggregate easy problems and refine only the hard ones (D1).
 
+It starts with ONE greedy answer (temperature 0) and the cheap tools: a decisive tool confirmation (tests
+pass), or a confident answer no tool refutes, ends the run at greedy cost. Only otherwise does it sample the
+other ``samples - 1`` answers (``probe``: the decision is a Route like every other).
+
 This is MAgICoRe's shape (D1): refining every answer flips right answers to wrong (A3, A4), so revision is
 gated on measured signals. Easy problems (high sample agreement and reward) get a reward-weighted vote;
 hard ones loop verify -> review -> refine -> verify -> score until confident, stalled, out of budget or out of rounds.
@@ -21,6 +25,8 @@ from assay.signals.confidence import answer_key
 from assay.signals.scoring import refresh
 from assay.signals.select import vote
 from assay.state import BUDGET, EASY, HUMAN, Candidate, RunState
+
+CONFIRMED = "confirmed"
 
 _NODES = ("solve", "score", "verify", "review", "refine")
 CHEAP_TOOLS = frozenset({"code", "math"})  # kinds whose verifier is a fast sandbox run, not more model calls
@@ -96,14 +102,18 @@ select = kit.finish(pick, reason=BUDGET, prepare=_fresh_pool)
 def _after_solve(state: RunState) -> str:
     """Cheap, decisive tools (tests, re-run arithmetic) run before the first score, so even the easy path never
     ignores a failing test; costly ones (retrieval + claim judging) wait for the hard path."""
-    return "verify" if state.task.kind in CHEAP_TOOLS else "score"
+    if state.task.kind in CHEAP_TOOLS:
+        return "verify"
+    return "probe" if kit.greedy_only(state) else "score"
 
 
 def _after_verify(state: RunState) -> str:
     """Verify ordered by the first route (costly tools, round 0) goes on to the review. After solve or refine
     it goes to score and so to the route: a refined candidate never wins on self-judgment alone, and every
     round meets the stop rules, even one that added no candidate (that looped verify -> review -> refine)."""
-    return "review" if state.round == 0 and state.routes else "score"
+    if kit.greedy_only(state):
+        return "probe"
+    return "review" if state.round == 0 and any(r.source == "route" for r in state.routes) else "score"
 
 
 def _default_nodes() -> dict[str, NodeFn]:
@@ -124,11 +134,14 @@ def build_adaptive(*, human: bool = False, **nodes: NodeFn) -> Graph:
         raise TypeError(f"unknown node(s) {sorted(unknown)}; expected some of {_NODES}")
     fns = {**(_default_nodes() if set(nodes) != set(_NODES) else {}), **nodes}
     f = Flow()
-    f.step("solve", fns["solve"], _after_solve, to=("verify", "score"))
+    f.step("solve", kit.with_settings(fns["solve"], samples=1, temperature=0.0), _after_solve,
+           to=("verify", "probe", "score"))  # fmt: skip
+    f.route("probe", kit.probe, to=("aggregate", "widen", "score"))
+    f.step("widen", kit.widen(fns["solve"]), _after_solve, to=("verify", "score"))
     f.plain("score", fns["score"], "route")
     f.route("route", kit.with_human(decide) if human else decide, to=("aggregate", "verify", "review", "select"))
     f.finish("aggregate", aggregate)
-    f.step("verify", fns["verify"], _after_verify, to=("review", "score"))
+    f.step("verify", fns["verify"], _after_verify, to=("probe", "review", "score"))
     f.step("review", fns["review"], "refine")
     f.step("refine", kit.next_round(fns["refine"]), "verify")
     f.finish("select", select)

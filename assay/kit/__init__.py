@@ -24,6 +24,7 @@ from assay.kit._nodes import (
     merged,
     with_settings,
 )
+from assay.kit._probe import ACCEPT, greedy, greedy_only, probe, widen
 from assay.kit._recipe import Builder, Flow, Graph, Recipe
 from assay.kit._rounds import Gate, Signals, human_gate, next_round, progress, router, usage_signals, with_human
 from assay.kit._scoring import Conservative, rate, tally
@@ -63,6 +64,7 @@ from assay.signals.select import best_candidate, reward_weight, total, unit_weig
 from assay.state import register_kind
 
 __all__ = [
+    "ACCEPT",
     "DEFAULT_STOPS",
     "UPDATE_KEYS",
     "BudgetLimit",
@@ -91,6 +93,7 @@ __all__ = [
     "Update",
     "UpdateError",
     "Verified",
+    "accept",
     "adapt",
     "best_candidate",
     "best_of",
@@ -101,6 +104,8 @@ __all__ = [
     "first_round",
     "follow",
     "gated",
+    "greedy",
+    "greedy_only",
     "human_gate",
     "last_round",
     "latest",
@@ -109,6 +114,7 @@ __all__ = [
     "mermaid",
     "next_round",
     "one_shot",
+    "probe",
     "progress",
     "rate",
     "register_kind",
@@ -129,6 +135,7 @@ __all__ = [
     "voted",
     "weighted_vote",
     "whole_pool",
+    "widen",
     "with_human",
     "with_settings",
 ]

@@ -107,8 +107,8 @@ Next = str | Callable[[RunState], str]
 
 
 def gated(node: GraphNode, nxt: Next, stop: str = "select") -> GatedNode:
-    """Go on to ``nxt`` (a node name, or a function of the state) unless this node's own spend exhausted
-    the budget, then to ``stop``.
+    """Go on to ``nxt`` (a node name, or a function of the state with this node's update applied) unless
+    this node's own spend exhausted the budget, then to ``stop``.
 
     Deciding inside the node (``Command(goto=...)``) instead of with a conditional edge saves LangGraph a
     branch evaluation and a state coercion per step (measured: ~15% of orchestration time).
@@ -120,7 +120,7 @@ def gated(node: GraphNode, nxt: Next, stop: str = "select") -> GatedNode:
         elapsed = state.elapsed_s + float(update.get("elapsed_s", 0.0))
         if state.budget.exhausted(usage, elapsed):
             return Command(update=update, goto=stop)
-        return Command(update=update, goto=nxt(state) if callable(nxt) else nxt)
+        return Command(update=update, goto=nxt(merged(state, update)) if callable(nxt) else nxt)
 
     step.__name__ = getattr(node, "__name__", "gated")
     return step

@@ -50,7 +50,7 @@ def test_run_renders_answer_and_route_summary(fake_server: FakeLLM) -> None:
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
     assert lines[0] == "4"
-    assert "route → aggregate" in result.stdout and "stopped by easy" in result.stdout and "t-text" in result.stdout
+    assert "probe → aggregate" in result.stdout and "stopped by easy" in result.stdout and "t-text" in result.stdout
 
 
 def test_graphs_lists_and_draws() -> None:

@@ -44,20 +44,24 @@ async def wrong_solver(tmp_path: Path) -> AsyncIterator[tuple[FakeLLM, RunContex
         yield fake, RunContext(settings=Settings(samples=4, checkpoint_path=tmp_path / "cp.sqlite"), llm=llm, judge=jc)
 
 
-async def test_easy_with_real_nodes_makes_one_solver_request(tmp_path: Path) -> None:
+async def test_confirmed_greedy_answer_with_real_nodes_makes_one_greedy_solver_request(tmp_path: Path) -> None:
     fake = generator(["2 + 2 = 4\nAnswer: 4\nConfidence: 95%"])
     async with fake.client() as llm, judge().client() as jc:
         ctx = RunContext(settings=Settings(samples=4, checkpoint_path=tmp_path / "cp.sqlite"), llm=llm, judge=jc)
         state = await run(TASK, ctx=ctx)
-    assert state.stopped_by == "easy" and state.answer == "4"
+    assert state.stopped_by == "easy" and state.answer == "4"  # a decisive math tool confirmed the greedy answer
     assert count(fake, SOLVER_ONLY) == 1 and count(fake, REVIEWER) == 0 and count(fake, REFINER) == 0
-    assert state.usage.calls > 0 and state.routes[0].signals["agreement"] == 1.0
+    solver = next(r.body for r in fake.requests if SOLVER_ONLY in r.prompt)
+    assert solver.get("n", 1) == 1 and solver["temperature"] == 0.0
+    assert (state.routes[0].source, state.routes[0].target) == ("probe", "aggregate")
+    assert state.best is not None and (state.best.scores.total or 0) >= 0.8  # tallied from the evidence, no judge
 
 
 async def test_hard_with_real_nodes_refined_answer_wins(wrong_solver: tuple[FakeLLM, RunContext]) -> None:
     fake, ctx = wrong_solver
     state = await run(TASK, ctx=ctx)
-    assert state.routes[0].target == "review"  # math: the arithmetic was re-run before the first score
+    # math: the arithmetic was re-run on the greedy answer (refuted: sample more) and on the samples before scoring
+    assert [r.target for r in state.routes[:2]] == ["widen", "review"]
     assert {e.candidate_id for e in state.evidence} >= {c.id for c in state.round_candidates(0)}
     assert state.best is not None and state.best.origin == "refiner" and state.answer == "4"
     assert state.stopped_by in ("confident", "no_improvement", "max_rounds")
@@ -84,7 +88,7 @@ async def test_resume_with_real_nodes_does_not_repeat_finished_requests(
     before = len(fake.requests)
     state = await run(TASK, graph=name, ctx=ctx, thread_id="flaky")
     assert state.answer == "4"
-    assert count(fake, SOLVER_ONLY) == 1  # the solver never ran again
+    assert count(fake, SOLVER_ONLY) == 2  # greedy + the widening samples; the solver never ran again
     assert REFINER in fake.requests[before].prompt  # resumed at refine: the round's review was not redone
 
 

@@ -44,7 +44,7 @@ def test_sync_completion_has_the_answer_summed_usage_and_the_run_record(client: 
     assert record["stopped_by"] == "easy" and record["routes"][0]["target"] == "aggregate"
     assert record["scores"]["total"] is not None and record["thread_id"]
     calls = len(served.generator.requests) + len(served.judge.requests) - before
-    assert record["calls"] == calls >= 2  # the solver request plus the judge's scoring
+    assert record["calls"] == calls >= 1  # the greedy solver request (a confirmed greedy answer needs no judge)
     assert done.usage is not None and done.usage.completion_tokens > 0
     assert done.usage.total_tokens == done.usage.prompt_tokens + done.usage.completion_tokens
 
@@ -64,7 +64,7 @@ def test_earlier_messages_become_the_tasks_context(client: openai.OpenAI, served
 def test_temperature_max_tokens_and_graph_settings_reach_the_agents(client: openai.OpenAI, served: Served) -> None:
     extra = {"assay": {"settings": {"samples": 2}, "budget": {"max_calls": 9}}}
     client.chat.completions.create(
-        model="assay/adaptive",
+        model="assay/self-consistency",  # samples in one request (adaptive starts with one greedy answer)
         messages=USER,  # type: ignore[arg-type]
         temperature=0.3,
         max_tokens=50,

@@ -1,0 +1,52 @@
+"""Adaptive on a token budget: one greedy answer first; more samples only when its signals call for them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from _recipe_fakes import count, nodes_run, run_recipe
+
+from assay.state import Task
+from assay.testing import FakeLLM
+
+CODE = Task(question="Write add(a, b) returning the sum.", kind="code", tests=["assert add(1, 2) == 3"],
+            entry_point="add")  # fmt: skip
+ASK = "Write a Python function"
+
+
+def code(op: str) -> str:
+    return f"```python\ndef add(a, b):\n    return a {op} b\n```"
+
+
+async def test_a_greedy_answer_the_tests_confirm_costs_one_request_and_no_judge(tmp_path: Path) -> None:
+    fake, jud, events = FakeLLM(default="no idea").on(ASK, texts=[code("+")]), FakeLLM(), []
+    state = await run_recipe("adaptive", fake, tmp_path, task=CODE, jud=jud, events=events, samples=4,
+                             sandbox_allow_weak=True)  # fmt: skip
+    body = next(r.body for r in fake.requests if ASK in r.prompt)
+    assert count(fake, ASK) == 1 and body.get("n", 1) == 1 and body["temperature"] == 0.0
+    assert not jud.requests and nodes_run(events) == ["solve", "verify", "probe", "aggregate"]
+    assert state.stopped_by == "easy" and "confirmed by tests" in state.routes[0].reason
+    assert state.usage.calls == 1  # exactly the greedy pass's cost
+
+
+async def test_failing_tests_widen_to_the_other_samples_at_temperature(tmp_path: Path) -> None:
+    fake = FakeLLM(default="no idea").on(ASK, texts=[code("-"), code("+"), code("+")])
+    events: list[dict[str, Any]] = []
+    state = await run_recipe("adaptive", fake, tmp_path, task=CODE, events=events, samples=4, temperature=0.7,
+                             sandbox_allow_weak=True)  # fmt: skip
+    bodies = [r.body for r in fake.requests if ASK in r.prompt and "improve" not in r.prompt]
+    assert [(b.get("n", 1), b["temperature"]) for b in bodies[:2]] == [(1, 0.0), (3, 0.7)]
+    assert nodes_run(events)[:5] == ["solve", "verify", "probe", "widen", "verify"]
+    assert state.routes[0].target == "widen" and "refuted" in state.routes[0].reason
+    assert state.answer is not None and "a + b" in state.answer and len(state.round_candidates(0)) == 4
+
+
+async def test_a_confident_unrefuted_answer_is_kept_and_an_unsure_one_widened(tmp_path: Path) -> None:
+    task = Task(question="Who wrote Hamlet?", kind="open")
+    sure = FakeLLM(default="Shakespeare")
+    kept = await run_recipe("adaptive", sure, tmp_path, task=task, samples=3)  # logprob -0.05: confidence 0.95
+    assert kept.routes[0].target == "aggregate" and len(sure.requests) == 1 and kept.answer == "Shakespeare"
+    unsure = FakeLLM(default="no idea").on("Hamlet", texts=["Marlowe"], logprob=-1.5)
+    widened = await run_recipe("adaptive", unsure, tmp_path / "b", task=task, samples=3)
+    assert widened.routes[0].target == "widen" and len(widened.round_candidates(0)) == 3
