@@ -8,6 +8,7 @@ built from them runs only in the sandbox (``program.extract_arithmetic``).
 from __future__ import annotations
 
 import re
+import warnings
 
 _ANNOTATION = re.compile(r"<<([^<>=]+)=([^<>]+)>>")
 _ALLOWED = set("0123456789.,+-*/()%$ x×÷−–^·")
@@ -39,8 +40,10 @@ def normalize(expr: str) -> str | None:
     if not text or not _VALID.match(text.replace("**", "*")):
         return None
     try:
-        compile(text, "<arith>", "eval", dont_inherit=True)
-    except (SyntaxError, ValueError):
+        with warnings.catch_warnings():  # "2(3)" compiles with a SyntaxWarning on stderr: not arithmetic either
+            warnings.simplefilter("error", SyntaxWarning)
+            compile(text, "<arith>", "eval", dont_inherit=True)
+    except (SyntaxError, SyntaxWarning, ValueError):
         return None
     return text
 

@@ -48,7 +48,11 @@ def _refuted_confident(rec: dict[str, Any]) -> bool:
     """Said confident although a decisive tool refuted the final answer."""
     from assay.signals.scoring import DECISIVE_FAIL
 
-    best = next((c for c in rec.get("candidates", []) if c["answer"] == rec.get("answer")), None)
+    cands = rec.get("candidates", [])
+    best = next((c for c in cands if c["id"] == rec.get("best_id")), None)
+    if best is None:  # older records: the best-scored candidate that gave the final answer
+        same = [c for c in cands if c["answer"] == rec.get("answer")]
+        best = max(same, key=lambda c: c["scores"].get("total") or -1.0, default=None)
     if best is None or not _confident(rec):
         return False
     mine = [e for e in rec.get("evidence", []) if e["candidate_id"] == best["id"] and e["passed"] is False]

@@ -98,7 +98,8 @@ async def one(task: dict[str, Any], ctx: Any, saver: Any) -> dict[str, Any]:
     right = best["correct"] if best else await label(task, state.answer, weak)
     return {
         "id": task["id"], "kind": kind, "answer": (state.answer or "")[:300], "right": right,
-        "stopped_by": state.stopped_by, "verdict": _verdict(state, ctx.settings), "seconds": round(seconds, 2),
+        "stopped_by": state.stopped_by, "best_id": state.best_id,
+        "verdict": _verdict(state, ctx.settings), "seconds": round(seconds, 2),
         "calls": state.usage.calls, "tokens": state.usage.total_tokens, "candidates": cands,
         "evidence": [e.model_dump(mode="json", include={"candidate_id", "tool", "passed", "details"})
                      for e in state.evidence],
