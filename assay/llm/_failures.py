@@ -8,6 +8,7 @@ again gives the same answer.
 from __future__ import annotations
 
 import json
+import os
 from typing import Any
 
 import httpx
@@ -22,9 +23,11 @@ _MAX_DETAIL = 200
 
 def unreachable(urls: list[str]) -> ServerUnavailable:
     where = ", ".join(urls)
-    return ServerUnavailable(
-        f"cannot reach the model server at {where}: start it with `assay up` or set ASSAY_BASE_URL"
-    )
+    if os.environ.get("ASSAY_BASE_URL", "").strip():  # the user chose it: telling them to set it does not help
+        hint = "check that the server ASSAY_BASE_URL names is running and listening there"
+    else:
+        hint = "start it with `assay up` or set ASSAY_BASE_URL"
+    return ServerUnavailable(f"cannot reach the model server at {where}: {hint}")
 
 
 def timed_out(url: str, exc: httpx.TimeoutException) -> LLMTimeout:

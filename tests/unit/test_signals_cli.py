@@ -101,3 +101,13 @@ def test_version_and_help(tmp_path: Path) -> None:
     helped = assay("run", "--help", home=tmp_path).stdout.decode()
     assert "{question}" not in helped and "{QUESTION}" not in helped and "<bool>" not in helped
     assert "QUESTION" in helped
+
+
+def test_unreachable_hint_depends_on_ASSAY_BASE_URL(monkeypatch: pytest.MonkeyPatch) -> None:
+    from assay.llm._failures import unreachable
+
+    monkeypatch.delenv("ASSAY_BASE_URL", raising=False)
+    assert "or set ASSAY_BASE_URL" in str(unreachable(["http://127.0.0.1:1"]))
+    monkeypatch.setenv("ASSAY_BASE_URL", "http://127.0.0.1:1")
+    message = str(unreachable(["http://127.0.0.1:1"]))
+    assert "or set ASSAY_BASE_URL" not in message and "ASSAY_BASE_URL names is running" in message
