@@ -6,6 +6,7 @@ existing results files (e.g. assay's and the peers', merged) without running any
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -39,6 +40,12 @@ def _check(limit: int | None, offset: int, concurrency: int, max_seconds: float)
         raise InputError(f"--concurrency must be at least 1 (got {concurrency})")
     if max_seconds <= 0:
         raise InputError(f"--max-seconds must be positive (got {max_seconds})")
+
+
+def _client_timeout() -> float | None:
+    """A generous per-request timeout (15 min) unless ASSAY_TIMEOUT_S is set: with many runs in flight on a
+    busy machine one request can wait minutes for its turn, and the bench binds on tokens, not seconds."""
+    return None if os.environ.get("ASSAY_TIMEOUT_S") else 900.0
 
 
 def _report_only(files: list[Path], out: Path | None) -> None:
@@ -90,7 +97,7 @@ def bench_command(
         dataset=dataset.lower().replace("-", "_"), graphs=names, limit=limit, offset=offset, seed=seed,
         concurrency=concurrency, out=out, resume=resume, max_seconds=max_seconds, calibrate=calibrate,
         calib_limit=calib_limit, calib_offset=calib_offset, calib_seed=calib_seed,
-        overrides={"model": model, "base_url": base_url},
+        overrides={"model": model, "base_url": base_url, "timeout_s": _client_timeout()},
     )  # fmt: skip
     folder = run_bench_command(opts, _err)
     _err.print(f"results: {folder / 'results.json'}", highlight=False)

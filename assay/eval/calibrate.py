@@ -3,7 +3,7 @@
 Every candidate in the held-in results carries its signal scores and its true correctness (hidden
 scorer), so each signal's power to separate right from wrong answers is its ROC AUC. A signal's weight is
 ``2·(AUC − 0.5)`` (zero at or below ``MIN_AUC``: a near-chance signal gets no weight), rescaled so the weights
-keep their current sum. Each threshold is the cut that maximises Youden's J (TPR − FPR) of its signal:
+keep their current sum (signals without enough data keep their weight). Each threshold is the cut that maximises Youden's J (TPR − FPR) of its signal:
 ``tau_agreement`` on agreement, ``tau_reward`` on reward, ``tau_confident`` on the combined total. The fitted
 values are written to a settings TOML file (``ASSAY_CONFIG=<file>``); reported figures must come from a
 split disjoint from the one they were fitted on.
@@ -18,6 +18,7 @@ from pydantic import BaseModel, Field
 
 from assay.eval.records import CandidateRecord, Record
 from assay.settings import Settings
+from assay.signals.auc import auc as roc_auc  # one AUC for the harness and benchmarks/signals
 
 SIGNALS = ("agreement", "confidence", "reward", "evidence")
 THRESHOLDS = {"tau_agreement": "agreement", "tau_reward": "reward", "tau_confident": "total"}
@@ -30,25 +31,6 @@ class Calibration(BaseModel):
     auc: dict[str, float | None] = Field(default_factory=dict)
     counts: dict[str, list[int]] = Field(default_factory=dict)  # signal -> [right, wrong] candidates
     notes: list[str] = Field(default_factory=list)
-
-
-def roc_auc(pairs: Sequence[tuple[float, bool]]) -> float | None:
-    """P(score of a right answer > score of a wrong one), ties counting half; None without both classes."""
-    pos = [v for v, ok in pairs if ok]
-    neg = [v for v, ok in pairs if not ok]
-    if not pos or not neg:
-        return None
-    wins = sum((p > n) + 0.5 * (p == n) for p in pos for n in neg)
-    return wins / (len(pos) * len(neg))
-
-
-def _auc(pairs: Sequence[tuple[float, bool]]) -> float | None:
-    try:  # the signals package's AUC, when it exists (issue 13), so both report the same number
-        from assay.signals import auc as shared  # type: ignore[attr-defined]
-    except ImportError:
-        return roc_auc(pairs)
-    fn = getattr(shared, "roc_auc", None) or getattr(shared, "auc", None)
-    return float(fn(pairs)) if callable(fn) else roc_auc(pairs)
 
 
 def youden_cut(pairs: Sequence[tuple[float, bool]]) -> float | None:
@@ -79,13 +61,14 @@ def _weights(cal: Calibration, settings: Settings) -> None:
     fields = {s: f"w_{s}" for s in SIGNALS if f"w_{s}" in Settings.model_fields}
     if not fields:
         cal.notes.append("Settings has no w_<signal> fields: weights are reported, not written")
-    raw = {s: 0.0 if (a := cal.auc.get(s)) is None or a <= MIN_AUC else 2 * (a - 0.5) for s in SIGNALS}
-    scale = sum(float(getattr(settings, f)) for f in fields.values())
-    total = sum(raw[s] for s in fields)
+    fitted = {s: f for s, f in fields.items() if cal.auc.get(s) is not None}
     for signal, field in fields.items():
-        if cal.auc.get(signal) is None:
+        if signal not in fitted:
             cal.notes.append(f"{signal}: too few right/wrong candidates; {field} kept")
-            continue
+    raw = {s: 0.0 if (a := cal.auc[s]) is None or a <= MIN_AUC else 2 * (a - 0.5) for s in fitted}
+    scale = sum(float(getattr(settings, f)) for f in fitted.values())  # fitted weights keep their sum
+    total = sum(raw.values())
+    for signal, field in fitted.items():
         cal.values[field] = round(raw[signal] / total * scale, 4) if total > 0 else 0.0
 
 
@@ -98,7 +81,7 @@ def fit(records: Sequence[Record], settings: Settings) -> Calibration:
         right = sum(ok for _, ok in pairs)
         cal.counts[signal] = [right, len(pairs) - right]
         enough = right >= MIN_CLASS and len(pairs) - right >= MIN_CLASS
-        cal.auc[signal] = _auc(pairs) if enough else None
+        cal.auc[signal] = roc_auc(pairs) if enough else None
     _weights(cal, settings)
     for field, signal in THRESHOLDS.items():
         pairs = signal_pairs(cands, signal)

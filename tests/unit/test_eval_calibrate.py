@@ -26,11 +26,12 @@ def test_youden_cut_separates_the_classes() -> None:
 
 
 def records() -> list[Record]:
-    """Agreement separates right from wrong perfectly; confidence is noise (same values both classes)."""
+    """Agreement separates right from wrong perfectly, reward a little (AUC 0.5625), confidence not at all."""
     cands = []
+    rewards = [0.6, 0.55, 0.6, 0.55, 0.5, 0.55, 0.6, 0.65]
     for i in range(8):
         ok = i % 2 == 0
-        scores = Scores(agreement=0.9 if ok else 0.3, confidence=0.5 + 0.01 * (i // 2), reward=0.6 if ok else 0.55,
+        scores = Scores(agreement=0.9 if ok else 0.3, confidence=0.5 + 0.01 * (i // 2), reward=rewards[i],
                         total=0.8 if ok else 0.4)  # fmt: skip
         cands.append(CandidateRecord(id=f"c{i}", scores=scores, correct=ok))
     return [Record(item_id="x", recipe="adaptive", correct=True, candidates=cands)]
@@ -42,7 +43,10 @@ def test_fit_weights_follow_auc_and_thresholds_split_the_classes(tmp_path: Path)
     assert cal.auc["agreement"] == 1.0 and cal.auc["confidence"] == 0.5 and cal.auc["evidence"] is None
     assert cal.values["tau_agreement"] == 0.9 and cal.values["tau_confident"] == 0.8
     if "w_agreement" in Settings.model_fields:
-        assert cal.values["w_confidence"] == 0.0 and cal.values["w_agreement"] > cal.values["w_reward"] > 0
+        assert cal.auc["reward"] == 0.5625 and cal.values["w_confidence"] == 0.0
+        assert cal.values["w_agreement"] > cal.values["w_reward"] > 0 and "w_evidence" not in cal.values
+        fitted = cal.values["w_agreement"] + cal.values["w_reward"] + cal.values["w_confidence"]
+        assert fitted == pytest.approx(settings.w_agreement + settings.w_reward + settings.w_confidence, abs=1e-3)
     path = write_toml(cal, tmp_path / "assay.toml", "test split")
     data = tomllib.loads(path.read_text())
     assert data["tau_agreement"] == 0.9
