@@ -21,7 +21,8 @@ from assay.errors import (
     SettingsError,
     UnknownModel,
 )
-from assay.graphs.registry import build_graph, graph_names, register_graph
+from assay.graphs.registry import add_recipe, build_graph, graph_names, register_graph
+from assay.kit import Recipe
 from assay.llm.client import LLMClient
 from assay.llm.models import Endpoint, make_clients, register_model, resolve_endpoint
 from assay.llm.types import Completion, Message, PromptScore, StreamChunk, TokenLogprob, Usage
@@ -48,6 +49,7 @@ __all__ = [
     "MalformedResponse",
     "Message",
     "PromptScore",
+    "Recipe",
     "Retriever",
     "Review",
     "Route",
@@ -66,6 +68,7 @@ __all__ = [
     "UnknownModel",
     "Usage",
     "__version__",
+    "add_recipe",
     "build_graph",
     "graph_names",
     "load_settings",
