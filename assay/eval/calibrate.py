@@ -5,8 +5,8 @@ scorer), so each signal's power to separate right from wrong answers is its ROC 
 ``2·(AUC − 0.5)`` (zero at or below ``MIN_AUC``: a near-chance signal gets no weight), rescaled so the weights
 keep their current sum (signals without enough data keep their weight). Each threshold is the cut that
 maximises Youden's J (TPR − FPR) of its signal: ``tau_agreement`` on agreement, ``tau_reward`` on reward,
-``tau_confident`` on the combined total. The fitted values are written to a settings TOML file (``ASSAY_CONFIG=<file>``); reported figures must come from a
-split disjoint from the one they were fitted on.
+``tau_confident`` on the combined total. The fitted values are written to a settings TOML file
+(``ASSAY_CONFIG=<file>``); reported figures must come from a split disjoint from the one they were fitted on.
 """
 
 from __future__ import annotations
