@@ -8,7 +8,7 @@ QUESTION ?= What is the capital of France?
 
 $(BIN)/assay: pyproject.toml
 	$(PY) -m venv $(VENV)
-	$(BIN)/pip install -q -e '.[dev,search]'
+	$(BIN)/pip install -q -e '.[dev,search,eval]'
 	touch $@
 
 setup: $(BIN)/assay
