@@ -62,7 +62,7 @@ register_graph("test-one-call", _graph, "one chat call (harness tests)")
 
 def fake_server() -> FakeLLM:
     fake = FakeLLM(default="I do not know 0")
-    for a in range(8):
+    for a in range(12):
         # right for even a, wrong for odd a
         fake.on(f"what is {a} + {a + 1}?", texts=f"the sum is {2 * a + 1 if a % 2 == 0 else 99}")
     return fake
