@@ -19,7 +19,7 @@ from pathlib import Path
 
 from assay.context import RunContext
 from assay.eval.metrics import delta, scrape
-from assay.eval.records import CandidateRecord, Record, Results, save_results
+from assay.eval.records import TEXT_CHARS, CandidateRecord, Record, Results, save_results
 from assay.eval.types import Dataset, Item
 from assay.runtime import Checkpointer, open_checkpointer, run
 from assay.settings import Settings
@@ -69,7 +69,7 @@ async def score_state(dataset: Dataset, item: Item, recipe: str, state: RunState
 
     cands = [
         CandidateRecord(id=c.id, origin=c.origin, parent=c.parent, round=c.round, answer=c.answer,
-                        scores=c.scores, correct=await scored(c.answer))
+                        scores=c.scores, correct=await scored(c.answer), text=c.text[:TEXT_CHARS])
         for c in state.candidates
     ]  # fmt: skip
     return Record(

@@ -18,6 +18,7 @@ from assay.errors import InputError
 from assay.state import Flips, Scores
 
 FORMAT = 1
+TEXT_CHARS = 1500
 
 
 class CandidateRecord(BaseModel):
@@ -32,6 +33,7 @@ class CandidateRecord(BaseModel):
     answer: str | None = None
     scores: Scores = Field(default_factory=Scores)
     correct: bool = False
+    text: str = ""  # the reply, cut to TEXT_CHARS (enough to see why an answer lost)
 
 
 class Record(BaseModel):
