@@ -3,8 +3,9 @@
 A node function is ``async (state, ctx) -> partial update``, easy to test without a graph. ``adapt`` gives it
 what every graph needs: the ``RunContext`` from LangGraph's runtime context, a budget check *before* any model
 call, the wall time it took (added to ``elapsed_s``, which the time budget reads), live start/end events on
-the ``custom`` stream, and a check that the update only names state fields (``{"candidate": ...}`` fails
-with a clear error instead of being dropped). ``Update`` is the typed form recipes write updates in.
+the ``custom`` stream, model calls capped by the run's time left (``assay.llm.deadline``), and a check that the
+update only names state fields (``{"candidate": ...}`` fails with a clear error instead of being dropped).
+``Update`` is the typed form recipes write updates in.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from langgraph.runtime import Runtime
 from langgraph.types import Command
 
 from assay.context import RunContext
+from assay.errors import LLMTimeout
+from assay.llm.deadline import call_deadline
 from assay.llm.types import Usage
 from assay.settings import Settings
 from assay.state import Candidate, Evidence, Flips, Review, Route, RunState, merge_by_id, merge_extra
@@ -92,7 +95,7 @@ def adapt(name: str, fn: NodeFn, *, uses_llm: bool = True) -> GraphNode:
             return {"notes": [budget_note(name, reason)]}
         runtime.stream_writer({"node": name, "phase": "start", "round": state.round})
         start = time.perf_counter()
-        update = check_update(name, await fn(state, runtime.context))
+        update = await _call(name, fn, state, runtime.context, uses_llm)
         elapsed = time.perf_counter() - start
         update["elapsed_s"] = elapsed
         runtime.stream_writer({"node": name, "phase": "end", "elapsed_s": elapsed})
@@ -101,6 +104,22 @@ def adapt(name: str, fn: NodeFn, *, uses_llm: bool = True) -> GraphNode:
     node.__name__ = name
     node.__qualname__ = name
     return node
+
+
+async def _call(name: str, fn: NodeFn, state: RunState, ctx: RunContext, uses_llm: bool) -> Update:
+    """Run ``fn``; an LLM node's model calls are capped by the run's time left (``call_deadline``). When that
+    cap is what stopped a call, the node records it and returns: the time budget then ends the run."""
+    if not uses_llm:
+        return check_update(name, await fn(state, ctx))
+    left = state.budget.max_seconds - state.elapsed_s
+    start = time.perf_counter()
+    try:
+        with call_deadline(left):
+            return check_update(name, await fn(state, ctx))
+    except LLMTimeout as exc:
+        if time.perf_counter() - start < left - 0.01:  # the client's own timeout, not the run's: a real failure
+            raise
+        return {"notes": [f"{name}: stopped, the run's time budget ran out ({exc})"]}
 
 
 Next = str | Callable[[RunState], str]
