@@ -11,8 +11,10 @@ routing, Route records, budget checks, the node adapter. Three implementations o
             ``Command(goto=...)``, which is part of what is measured)
   asyncio   a plain ``while`` loop calling the same functions and merging dicts
 
-Targets: <= 1 ms per step, <= 1.3x raw LangGraph. Then 100 concurrent ``assay.run()`` calls sharing one
-RunContext and one SQLite checkpointer (the real runtime path), counting errors.
+Targets: <= 1 ms per step, <= 1.3x raw LangGraph. Then three kit recipes (self-refine, test-refine and
+debate with its ``Send`` fan-out) against the same topologies in raw LangGraph (``_recipe_topologies.py``),
+and 100 concurrent ``assay.run()`` calls sharing one RunContext and one SQLite checkpointer (the real runtime
+path), counting errors.
 
     python benchmarks/bench_orchestration.py [--runs 200] [--repeats 5] [--concurrent 100]
 
@@ -33,6 +35,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Annotated, Any, TypedDict
 
+from _recipe_topologies import recipe_overheads
 from langgraph.graph import END, START, StateGraph
 
 from assay.context import RunContext
@@ -265,6 +268,7 @@ async def main() -> None:
     parser.add_argument("--concurrent", type=int, default=100)
     args = parser.parse_args()
     steps, ratios = await per_step_us(args.runs, args.repeats)
+    recipes = await recipe_overheads(args.runs, args.repeats)
     conc = await concurrent_runs(args.concurrent)
     print(f"{'implementation':<12} {'us/step':>10}")
     for name, value in steps.items():
@@ -272,12 +276,15 @@ async def main() -> None:
     print(f"assay / raw langgraph: {ratios['assay_vs_langgraph']:.2f}x (target <= 1.3)")
     print(f"assay / plain asyncio: {ratios['assay_vs_asyncio']:.1f}x")
     print(f"assay per step: {steps['assay'] / 1000:.3f} ms (target <= 1 ms)")
+    for name, r in recipes.items():
+        kit_us, raw_us = r["kit_us_per_step"], r["raw_us_per_step"]
+        print(f"recipe {name:<12} kit {kit_us:7.1f} us/step, raw langgraph {raw_us:7.1f}: {r['ratio']:.2f}x")
     print(f"{conc['runs']} concurrent run() with SQLite checkpoints: {conc['errors']} errors, "
           f"{conc['seconds']:.2f}s, {conc['us_per_step_with_sqlite']:.0f} us/step")  # fmt: skip
     print(f"load average during the run: {os.getloadavg()[0]:.1f} (2 shared cores: absolute times are noisy)")
     out = {"load_avg_1m": os.getloadavg()[0], "steps_per_run": STEPS_PER_RUN, "runs": args.runs,
            "repeats": args.repeats, "us_per_step": steps, "ratios": ratios,
-           "targets": {"ms_per_step": 1.0, "vs_langgraph": 1.3}, "concurrent": conc}  # fmt: skip
+           "targets": {"ms_per_step": 1.0, "vs_langgraph": 1.3}, "recipes": recipes, "concurrent": conc}  # fmt: skip
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(out, indent=2) + "\n")
 
