@@ -104,3 +104,15 @@ async def test_a_model_call_is_capped_by_the_runs_time_left(tmp_path: Path) -> N
         out = RunState.model_validate(await f.start("solve").compile().ainvoke(start, context=ctx))
     assert out.stopped_by == "budget" and any("time budget ran out" in n for n in out.notes)
     assert out.elapsed_s < 2.0
+
+
+@pytest.mark.parametrize("graph", ["single", "self-consistency", "debate", "step-beam"])
+def test_assay_run_runs_any_recipe_by_name(graph: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    fake = FakeLLM(default="2 + 2 = 4\nAnswer: 4\nConfidence: 90%")
+    judge = FakeLLM().on_classify("", p_yes=0.9)
+    monkeypatch.setattr("assay.llm.models.make_clients", lambda settings: (fake.client(), judge.client(), None))
+    monkeypatch.setenv("ASSAY_CHECKPOINT_PATH", str(tmp_path / "cp.sqlite"))
+    _register()
+    result = CliRunner().invoke(app, ["run", "What is 2 + 2?", "--kind", "math", "--graph", graph, "--json"])
+    assert result.exit_code == 0, result.output
+    assert '"answer": "4"' in result.stdout and fake.requests
