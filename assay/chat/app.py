@@ -223,7 +223,12 @@ class ChatApp(App[None]):
         if live is not None:
             live.status = "review"
         screen = ReviewScreen(payload)
-        self.push_screen(screen, callback=lambda reply: done.set_result(False if reply is None else reply))
+
+        def answered(reply: HumanReply | None) -> None:
+            if not done.done():  # a cancelled run closes the screen without waiting for the answer
+                done.set_result(False if reply is None else reply)
+
+        self.push_screen(screen, callback=answered)
         try:
             reply = await done
         except asyncio.CancelledError:

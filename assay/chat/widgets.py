@@ -26,10 +26,10 @@ class GraphView(Static):
     def show(self, topo: Topology, live: LiveRun | None) -> None:
         active = live.active if live else None
         visited = set(live.visited) if live else set()
-        line = Text()
-        for name in topo.nodes:
+        line = Text(no_wrap=True, overflow="ellipsis")
+        for name, label in zip(topo.nodes, self._labels(topo.nodes, active), strict=True):
             style = "bold black on yellow" if name == active else ("green" if name in visited else "dim")
-            line.append(f" {name} ", style=style)
+            line.append(label, style=style)
             line.append(" ")
         here = active or (live.visited[-1] if live and live.visited else topo.nodes[0])
         nxt = " · ".join(topo.successors(here)) or "END"
@@ -37,6 +37,16 @@ class GraphView(Static):
         if live is not None:
             line.append(f"   round {live.round} · {live.status}", style="bold" if live.status == "running" else "")
         self.update(line)
+
+    def _labels(self, nodes: tuple[str, ...], active: str | None) -> list[str]:
+        """Padded names when they fit the width; else bare names; else shortened ones (the active node whole)."""
+        width = max(20, self.content_size.width or 80)
+        for pad in (" ", ""):
+            labels = [f"{pad}{n}{pad}" for n in nodes]
+            if sum(len(x) + 1 for x in labels) <= width:
+                return labels
+        room = max(3, (width - len(active or "")) // max(1, len(nodes)) - 1)
+        return [n if n == active else n[:room] for n in nodes]
 
 
 class TokenView(Static):

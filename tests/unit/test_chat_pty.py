@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -16,7 +17,7 @@ from pathlib import Path
 import pexpect
 import pyte
 import pytest
-from _chat_fakes import easy_fake, serve_fake
+from _chat_fakes import easy_fake, hard_fake, serve_fake
 
 from assay.testing import FakeLLM
 
@@ -81,7 +82,7 @@ def test_a_person_asks_explains_resizes_cancels_and_quits(
         screen = term.wait("answer: 4")
         lines = term.wait("★").splitlines()
         assert "solve" in lines[1] and "aggregate" in lines[1]
-        assert "route → aggregate" in screen
+        assert "→ aggregate" in screen
         term.type("/why")
         term.wait("/save).")  # the last word of the explanation (one word: wrapping cannot split it)
         term.resize(30, 100)
@@ -110,8 +111,8 @@ def test_plain_line_mode_when_stdin_is_not_a_terminal(
                           env=chat_env(tmp_path, endpoints[1]), timeout=180)  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     out = proc.stdout
-    assert "plain mode" in out and "· solve (round 0)" in out and "route r0 route → aggregate: easy" in out
-    assert "answer: 4" in out and "In round 0, route sent the run to aggregate." in out
+    assert "plain mode" in out and "· solve (round 0)" in out and re.search(r"route r0 \w+ → aggregate: ", out)
+    assert "answer: 4" in out and "sent the run to aggregate." in out
     assert "error: unknown graph 'nope'" in out and "\x1b[" not in out  # no escape codes in a pipe
     assert json.loads(saved.read_text())["answer"] == "4"
 
@@ -122,3 +123,14 @@ def test_bad_options_are_one_line(tmp_path: Path) -> None:
         proc = subprocess.run([sys.executable, "-c", ENTRY, "chat", *args], capture_output=True, text=True,
                               env=env, timeout=120, stdin=subprocess.DEVNULL)  # fmt: skip
         assert proc.returncode != 0 and message in proc.stderr and proc.stderr.count("\n") == 1, proc.stderr
+
+
+def test_plain_mode_human_review_reads_the_next_lines(tmp_path: Path) -> None:
+    fake, judge = hard_fake()
+    with serve_fake(fake) as url, serve_fake(judge) as judge_url:
+        env = chat_env(tmp_path, {"ASSAY_BASE_URL": url, "ASSAY_JUDGE_URL": judge_url})
+        proc = subprocess.run([sys.executable, "-c", ENTRY, "chat", "--human"], input="What is 2 + 2?\ne\nfour\n",
+                              capture_output=True, text=True, env=env, timeout=180)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert "proposed: '4'" in proc.stdout and "review: approve, edit or reject? [a/e/r]" in proc.stdout
+    assert "answer: four" in proc.stdout and "stopped by human" in proc.stdout
