@@ -114,5 +114,5 @@ def build_step_beam() -> kit.Graph:
 
 RECIPE = kit.Recipe(
     "step-beam", build_step_beam, "step-level beam search: expand each beam (Send), judge prefixes, keep the top",
-    papers=("E9", "E10"), steps=8, steps_per_round=4, selector=SELECT,
+    papers=("E9", "E10"), steps=4 * MAX_DEPTH + 6, steps_per_round=0, selector=SELECT,  # depth, not rounds
 )  # fmt: skip

@@ -109,3 +109,10 @@ async def test_debate_with_consensus_never_argues(tmp_path: Path) -> None:
     fake = generator(["4"])
     state = await run_recipe("debate", fake, tmp_path, samples=3)
     assert state.stopped_by == "consensus" and count(fake, "Other solvers answered") == 0 and state.answer == "4"
+
+
+async def test_step_beam_stops_at_the_depth_limit_and_keeps_the_live_beams(tmp_path: Path) -> None:
+    fake = FakeLLM(default="one more step")
+    state = await run_recipe("step-beam", fake, tmp_path, jud=FakeLLM().on_classify("", p_yes=0.6))
+    assert state.stopped_by == "searched" and state.round == 6  # within the recipe's own recursion limit
+    assert state.candidates and all(len(c.text.splitlines()) == 6 for c in state.candidates)
