@@ -24,7 +24,7 @@ from assay.chat.commands import Reply, dispatch
 from assay.chat.live import LiveRun
 from assay.chat.review import ReviewScreen
 from assay.chat.session import ChatSession
-from assay.chat.startup import Ensure, progress_line
+from assay.chat.startup import Ensure, generator_model, progress_line
 from assay.chat.topology import topology
 from assay.chat.widgets import BudgetBar, CandidateTable, GraphView, PromptInput, TokenView
 from assay.errors import AssayError, InputError
@@ -60,6 +60,7 @@ class ChatApp(App[None]):
         self._shown_routes = 0
         self._last_interrupt = 0.0
         self._server_line = "ready" if self.ready else "starting"
+        self.model = session.settings.model
 
     def compose(self) -> ComposeResult:
         yield Static(id="status")
@@ -105,9 +106,8 @@ class ChatApp(App[None]):
         """Refresh every panel from the current run (10 times a second; cheap for a few candidates)."""
         live = self.live
         state = "running" if self.running else self._server_line
-        model = self.session.settings.model
         self.base.query_one("#status", Static).update(
-            Text(f"assay chat · graph {self.session.graph} · model {model} · {state}", no_wrap=True, end="")
+            Text(f"assay chat · graph {self.session.graph} · model {self.model} · {state}", no_wrap=True, end="")
         )
         try:
             self.base.query_one(GraphView).show(topology(live.graph if live else self.session.graph), live)
@@ -145,6 +145,7 @@ class ChatApp(App[None]):
 
         try:
             summary = self.ensure(report, progress)
+            self.model = generator_model(self.session.settings)
         except AssayError as exc:
             self._server_line = "servers not ready"
             self.call_from_thread(self.say, f"{exc}; {exc.hint}" if exc.hint else str(exc), "red")

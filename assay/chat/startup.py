@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from assay.errors import AssayError
+from assay.llm.models import resolve_endpoint
 from assay.llm.server import Progress, Report, ensure_up
 from assay.settings import Settings
 
@@ -25,12 +27,31 @@ def progress_line(states: dict[str, str]) -> str:
     return "  ".join(f"{name}: {state}" for name, state in states.items())
 
 
+def generator_model(settings: Settings) -> str:
+    """The model the runs will use: the endpoint's (``--model``, or the latest-started generator)."""
+    try:
+        endpoint = resolve_endpoint(settings, "generator")
+    except AssayError:
+        return settings.model
+    return endpoint.model if endpoint else settings.model
+
+
 def make_ensure(settings: Settings) -> Ensure:
-    """A blocking call (run it in a thread) that brings the servers up and returns a one-line summary."""
+    """A blocking call (run it in a thread) that brings the servers up and returns a one-line summary.
+
+    Without ``--model``, a generator that is already running (any model) is used as ``assay run`` would;
+    only when none runs, or the one asked for does not, are servers started."""
 
     def ensure(report: Report, progress: Progress) -> str:
         if settings.base_url:
             return f"using the endpoint {settings.base_url}"
+        if "model" not in settings.model_fields_set:
+            try:
+                running = resolve_endpoint(settings, "generator")
+            except AssayError:
+                running = None
+            if running is not None:
+                return f"using {running.model} at {', '.join(running.base_urls)}"
         result = ensure_up(settings, server_names(settings), report=report, progress=progress)
         parts = [f"{r.name} {'started' if r in result.started else 'running'}" for r in result.records]
         return f"servers ready in {result.seconds:.1f}s: " + ", ".join(parts)

@@ -136,3 +136,27 @@ def test_bad_input_is_an_input_error() -> None:
         ChatSession(load_settings(), graph="nope")
     with pytest.raises(InputError, match="empty"):
         ChatSession(load_settings()).new_run("   ")
+
+
+def test_first_contact_uses_a_running_generator_or_starts_the_asked_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    from assay.chat import startup
+    from assay.llm.models import Endpoint
+    from assay.llm.server import UpResult
+
+    assert startup.make_ensure(load_settings(base_url="http://127.0.0.1:9/v1"))(print, print).startswith(
+        "using the endpoint http://127.0.0.1:9/v1"
+    )
+    running = Endpoint(["http://127.0.0.1:7/v1"], "qwen2.5-coder-0.5b")
+    monkeypatch.setattr(startup, "resolve_endpoint", lambda settings, role: running)
+    started: list[list[str]] = []
+
+    def fake_up(settings: object, names: list[str], **kwargs: object) -> UpResult:
+        started.append(names)
+        return UpResult(seconds=1.5)
+
+    monkeypatch.setattr(startup, "ensure_up", fake_up)
+    assert startup.make_ensure(load_settings())(print, print) == "using qwen2.5-coder-0.5b at http://127.0.0.1:7/v1"
+    assert started == []  # no --model and a generator runs: nothing is started
+    assert startup.make_ensure(load_settings(model="smollm2"))(print, print) == "servers ready in 1.5s: "
+    assert started == [["smollm2", "smollm2-judge"]]  # --model: what `assay up --model` would start
+    assert startup.generator_model(load_settings()) == "qwen2.5-coder-0.5b"
