@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Literal
 
 from assay.errors import ServerUnavailable, UnknownModel
 from assay.llm._request import normalise_base_urls
-from assay.llm._state import ServerRecord, live_records
+from assay.llm._state import ServerRecord, live_records, load_records, process_of
 from assay.settings import Settings
 
 if TYPE_CHECKING:
@@ -176,7 +176,8 @@ _ROLE_FIELDS = {"generator": "model", "judge": "judge_model", "embedder": "embed
 def resolve_endpoint(settings: Settings, role: Role) -> Endpoint | None:
     """Explicit settings first (ASSAY_BASE_URL / JUDGE_URL / EMBED_URL), then servers from `assay up`.
 
-    Running servers are grouped by the model they serve: an endpoint's replicas are replicas of one model.
+    Recorded servers are grouped by the model they serve: an endpoint's replicas are replicas of one model.
+    A recorded server that died still counts (unless ``restart_servers`` is off): the first call restarts it.
     The model asked for (``ASSAY_MODEL``, ``--model``, TOML) picks the group; when none was asked for and
     several generators run, the most recently started one is used (``assay status`` says which).
     A missing generator is an error; a missing judge or embedder is ``None`` (callers fall back).
@@ -187,7 +188,7 @@ def resolve_endpoint(settings: Settings, role: Role) -> Endpoint | None:
     if explicit:
         return Endpoint(normalise_base_urls(explicit), model, key, why=f"set by ASSAY_{_url_var(role)}")
     asked = _ROLE_FIELDS[role] in settings.model_fields_set
-    running = [r for r in live_records(settings.home) if r.role == role]
+    running = [r for r in _records(settings) if r.role == role]
     chosen = _pick(running, model if asked else None)
     if chosen:
         why = f"asked for ({model})" if asked else _default_why(running, chosen[0])
@@ -201,6 +202,13 @@ def resolve_endpoint(settings: Settings, role: Role) -> Endpoint | None:
             f"start it with `assay up --model {model}` or choose a running one with --model / ASSAY_MODEL"
         )
     raise ServerUnavailable("no model server: run `assay up` or set ASSAY_BASE_URL")
+
+
+def _records(settings: Settings) -> list[ServerRecord]:
+    """Live servers, plus dead ones the supervisor may restart (their first call brings them back, once)."""
+    if not settings.restart_servers:
+        return live_records(settings.home)
+    return [r for r in load_records(settings.home) if r.argv or process_of(r) is not None]
 
 
 def _pick(running: list[ServerRecord], model: str | None) -> list[ServerRecord]:
