@@ -73,7 +73,7 @@ def candidates_from(
         Candidate(
             id=cid,
             text=choice.text,
-            answer=extract_answer(choice.text, kind),
+            answer=extract_answer(choice.text, kind, state.task.question),
             origin=origin,
             parent=parent,
             round=state.round,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from assay.signals._normalize import NUMBER
+from assay.signals._normalize import NUMBER, trim_restatement
 from assay.state import TaskKind
 
 _FENCE = re.compile(r"```[ \t]*([A-Za-z0-9_+-]*)[ \t]*\n(.*?)(?:```|\Z)", re.DOTALL)
@@ -67,14 +67,16 @@ def extract_short(text: str) -> str | None:
     return None
 
 
-def extract_answer(text: str, kind: TaskKind) -> str | None:
-    """The candidate's final answer for ``kind`` (code tasks: the code itself)."""
+def extract_answer(text: str, kind: TaskKind, question: str | None = None) -> str | None:
+    """The candidate's final answer for ``kind`` (code tasks: the code itself). With ``question``, a QA
+    answer that restates it ("The capital of Japan is Tokyo.") is cut to the answer ("Tokyo")."""
     if kind == "code":
         return extract_code(text)
     if kind == "math":
         return extract_math(text)
     if kind == "qa":
-        return extract_short(text)
+        short = extract_short(text)
+        return trim_restatement(short, question) if short and question else short
     stripped = _CONFIDENCE.sub("", text).strip()
     return stripped or None
 

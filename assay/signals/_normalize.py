@@ -66,6 +66,28 @@ def non_answer(answer: str | None, kind: TaskKind) -> str | None:
     return None
 
 
+_COPULA = re.compile(r"\s(?:is|was|are|were|by|called|named)\s", re.IGNORECASE)
+_QWORDS = frozenset("who what when where which whose whom how why is was are were did does do the a an of in".split())
+
+
+def trim_restatement(answer: str, question: str) -> str:
+    """The answer without a restatement of the question: "The capital of Japan is Tokyo." -> "Tokyo" for "What
+    is the capital of Japan?". Only when the part before the last "is/was/by ..." is made of question words."""
+    asked = {w for w in normalize_qa(question).split() if w not in _QWORDS} if normalize_qa(question) else set()
+    cuts = list(_COPULA.finditer(answer))
+    for cut in reversed(cuts):
+        head, tail = answer[: cut.start()], answer[cut.end() :].strip().rstrip(".!")
+        head_words = {w for w in (normalize_qa(head) or "").split() if w not in _QWORDS}
+        if tail and head_words and head_words <= asked and len(tail.split()) <= SHORT_ANSWER_WORDS + 2:
+            return tail
+    for cut in cuts:  # "Paris is the capital of France." -> "Paris"
+        head, tail = answer[: cut.start()].strip(), answer[cut.end() :]
+        tail_words = {w for w in (normalize_qa(tail) or "").split() if w not in _QWORDS}
+        if head and tail_words and tail_words <= asked and len(head.split()) <= SHORT_ANSWER_WORDS:
+            return head
+    return answer
+
+
 def normalize_qa(answer: str) -> str | None:
     """SQuAD-style: lowercase, drop punctuation and articles, collapse whitespace."""
     text = _ARTICLES.sub(" ", answer.lower().translate(_PUNCT))

@@ -29,7 +29,7 @@ _GETTERS: dict[str, Getter] = {
     "agreement": lambda c: c.scores.agreement,
     "reward": lambda c: c.scores.reward,
     "steps": lambda c: min(c.scores.steps) if c.scores.steps else None,
-    "evidence": lambda c: c.scores.evidence,
+    "evidence": lambda c: 0.5 if c.scores.evidence is None else c.scores.evidence,  # as the formula counts it
     "total": lambda c: c.scores.total,
     "verbal": lambda c: c.verbal_confidence,
 }
@@ -55,21 +55,25 @@ def auc(pairs: Iterable[tuple[float, bool]]) -> float | None:
 
 
 def _tool_values(candidates: Sequence[Candidate], evidence: Sequence[Evidence]) -> dict[str, list[tuple[float, bool]]]:
-    """Per tool: the mean decided outcome of each labelled candidate's evidence from that tool."""
+    """Per tool: the mean outcome of each labelled candidate's evidence from that tool, passes and failures
+    alike; a candidate the tool checked but could not decide counts 0.5 (a claim neither supported nor
+    contradicted separates nothing)."""
     by_tool: dict[str, list[tuple[float, bool]]] = {}
     tools = sorted({e.tool for e in evidence if e.passed is not None})
     for tool in tools:
         picked = [e for e in evidence if e.tool == tool]
         for cand in candidates:
-            sig = evidence_score(cand.id, [e for e in picked if e.candidate_id == cand.id], failure_only=frozenset())
-            if sig is not None and cand.correct is not None:
-                by_tool.setdefault(f"tool:{tool}", []).append((sig.value, cand.correct))
+            mine = [e for e in picked if e.candidate_id == cand.id]
+            if not mine or cand.correct is None:
+                continue
+            sig = evidence_score(cand.id, mine, failure_only=frozenset())
+            by_tool.setdefault(f"tool:{tool}", []).append((sig.value if sig else 0.5, cand.correct))
     return by_tool
 
 
 def signal_auc(candidates: Sequence[Candidate], evidence: Sequence[Evidence] = ()) -> dict[str, float | None]:
     """AUC of every signal in ``SIGNAL_NAMES`` over the candidates whose ``correct`` is known and whose signal
-    was measured, plus ``tool:<name>`` for each tool in ``evidence`` (each tool's passes and failures alike).
+    was measured (``evidence`` as the formula counts it: none = 0.5), plus ``tool:<name>`` for each tool in ``evidence`` (each tool's passes and failures alike).
 
     Candidate ids must be unique across the list (runs make ids like ``r0-solver-0``: prefix them per run
     before pooling, e.g. ``c.model_copy(update={"id": f"{run}:{c.id}"})``, and the evidence's ids to match).

@@ -14,8 +14,28 @@ CONFIDENT = ("verified", "confident")
 KINDS = ("math", "qa", "code", "open")
 
 
+def _tasks() -> dict[str, dict[str, Any]]:
+    lines = (Path(__file__).parent / "tasks.jsonl").read_text().splitlines()
+    return {t["id"]: t for t in (json.loads(line) for line in lines if line.strip())}
+
+
+def qa_right(answer: str | None, task: dict[str, Any]) -> bool:
+    """A QA answer is right when it names the reference once a restated question is cut off ("The capital of
+    Japan is Tokyo." is right for "Tokyo", as a user reads it)."""
+    from assay.signals._normalize import answers_match, trim_restatement
+
+    return bool(answer) and answers_match(trim_restatement(answer or "", task["question"]), task["reference"], "qa")
+
+
 def _load(path: Path) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    records = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    tasks = _tasks()
+    for rec in records:  # re-grade QA with the same rule for every tree (older runs graded the raw sentence)
+        if rec.get("kind") == "qa" and "error" not in rec:
+            for c in rec.get("candidates", []):
+                c["correct"] = qa_right(c["answer"], tasks[rec["id"]])
+            rec["right"] = qa_right(rec.get("answer"), tasks[rec["id"]])
+    return records
 
 
 def _confident(rec: dict[str, Any]) -> bool:

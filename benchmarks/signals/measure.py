@@ -61,6 +61,11 @@ async def code_right(task: dict[str, Any], code: str | None, allow_weak: bool) -
 async def label(task: dict[str, Any], answer: str | None, allow_weak: bool) -> bool:
     from assay.signals._normalize import answers_match
 
+    if task["kind"] == "qa":
+        sys.path.insert(0, str(HERE))
+        from _report import qa_right
+
+        return qa_right(answer, task)
     if task["kind"] == "code":
         return await code_right(task, answer, allow_weak)
     if task["kind"] == "open":

@@ -122,3 +122,20 @@ def test_tool_refuted_candidate_never_beats_an_unrefuted_one() -> None:
     by_id = {c.id: c for c in state.candidates}
     assert by_id[good.id].scores.total is not None and by_id[bad.id].scores.total is not None
     assert by_id[good.id].scores.total >= Weights().tau_confident > by_id[bad.id].scores.total
+
+
+@pytest.mark.parametrize(
+    ("text", "question", "answer"),
+    [
+        (
+            "Answer: The capital of Japan is Tokyo.\nIt is big.\nConfidence: 90%",
+            "What is the capital of Japan?",
+            "Tokyo",
+        ),
+        ("Answer: Paris is the capital of France.\nConfidence: 80%", "What is the capital of France?", "Paris"),
+        ("Answer: Romeo and Juliet by William Shakespeare.", "Who wrote Romeo and Juliet?", "William Shakespeare"),
+        ("Answer: Paris is the capital of Italy.", "What is the capital of France?", "Paris is the capital of Italy."),
+    ],
+)
+def test_qa_answers_that_restate_the_question_are_trimmed(text: str, question: str, answer: str) -> None:
+    assert extract_answer(text, "qa", question) == answer
