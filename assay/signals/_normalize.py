@@ -67,13 +67,16 @@ def non_answer(answer: str | None, kind: TaskKind) -> str | None:
 
 
 _COPULA = re.compile(r"\s(?:is|was|are|were|by|called|named)\s", re.IGNORECASE)
-_QWORDS = frozenset("who what when where which whose whom how why is was are were did does do the a an of in".split())
+_QWORDS = frozenset(
+    ["who", "what", "when", "where", "which", "whose", "whom", "how", "why", "is", "was", "are", "were", "did",
+     "does", "do", "the", "a", "an", "of", "in"]
+)  # fmt: skip
 
 
 def trim_restatement(answer: str, question: str) -> str:
     """The answer without a restatement of the question: "The capital of Japan is Tokyo." -> "Tokyo" for "What
     is the capital of Japan?". Only when the part before the last "is/was/by ..." is made of question words."""
-    asked = {w for w in normalize_qa(question).split() if w not in _QWORDS} if normalize_qa(question) else set()
+    asked = {w for w in (normalize_qa(question) or "").split() if w not in _QWORDS}
     cuts = list(_COPULA.finditer(answer))
     for cut in reversed(cuts):
         head, tail = answer[: cut.start()], answer[cut.end() :].strip().rstrip(".!")

@@ -73,7 +73,8 @@ def _tool_values(candidates: Sequence[Candidate], evidence: Sequence[Evidence]) 
 
 def signal_auc(candidates: Sequence[Candidate], evidence: Sequence[Evidence] = ()) -> dict[str, float | None]:
     """AUC of every signal in ``SIGNAL_NAMES`` over the candidates whose ``correct`` is known and whose signal
-    was measured (``evidence`` as the formula counts it: none = 0.5), plus ``tool:<name>`` for each tool in ``evidence`` (each tool's passes and failures alike).
+    was measured (``evidence`` as the formula counts it: none = 0.5), plus ``tool:<name>`` for each tool in
+    ``evidence`` (each tool's passes and failures alike).
 
     Candidate ids must be unique across the list (runs make ids like ``r0-solver-0``: prefix them per run
     before pooling, e.g. ``c.model_copy(update={"id": f"{run}:{c.id}"})``, and the evidence's ids to match).
