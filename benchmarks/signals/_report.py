@@ -97,12 +97,28 @@ def _rows(records: list[dict[str, Any]]) -> list[str]:
     return rows
 
 
+def _rescored(cands: list[Candidate], evidence: list[Evidence], kinds: dict[str, str]) -> dict[str, float | None]:
+    """AUC of the total the CURRENT formula and Settings weights give the recorded signals and evidence."""
+    from assay.signals.auc import auc
+    from assay.signals.scoring import Weights, combine, evidence_status
+
+    by_cand: dict[str, list[Evidence]] = {}
+    for e in evidence:
+        by_cand.setdefault(e.candidate_id, []).append(e)
+    pairs = []
+    for c in cands:
+        status = evidence_status(c, by_cand.get(c.id, []), kinds[c.id.split(":")[0]])
+        pairs.append((combine(c.scores, Weights(), status), bool(c.correct)))
+    return {"total (current weights)": auc(pairs)}
+
+
 def _auc_rows(records: list[dict[str, Any]]) -> list[str]:
     rows = ["| signal | " + " | ".join((*KINDS, "all")) + " |", "|---|" + "---|" * (len(KINDS) + 1)]
     per: dict[str, dict[str, float | None]] = {}
+    kinds = {r["id"]: r["kind"] for r in records}
     for kind in (*KINDS, "all"):
         cands, evidence = _pool([r for r in records if kind == "all" or r["kind"] == kind])
-        per[kind] = signal_auc(cands, evidence)
+        per[kind] = signal_auc(cands, evidence) | _rescored(cands, evidence, kinds)
     names = sorted({n for v in per.values() for n in v}, key=lambda n: (n.startswith("tool:"), n))
     for name in names:
         cells = [per[k].get(name) for k in (*KINDS, "all")]
