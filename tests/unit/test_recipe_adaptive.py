@@ -50,3 +50,10 @@ async def test_a_confident_unrefuted_answer_is_kept_and_an_unsure_one_widened(tm
     unsure = FakeLLM(default="no idea").on("Hamlet", texts=["Marlowe"], logprob=-1.5)
     widened = await run_recipe("adaptive", unsure, tmp_path / "b", task=task, samples=3)
     assert widened.routes[0].target == "widen" and len(widened.round_candidates(0)) == 3
+
+
+async def test_a_confident_qa_answer_no_tool_checked_is_widened(tmp_path: Path) -> None:
+    task = Task(question="What is the capital of Australia?", kind="qa")
+    fake = FakeLLM(default="Answer: Sydney\nConfidence: 95%")  # logprob -0.05: confidence 0.95, yet unchecked
+    state = await run_recipe("adaptive", fake, tmp_path, task=task, samples=3)
+    assert state.routes[0].target == "widen" and "unconfirmed" in state.routes[0].reason
