@@ -26,7 +26,9 @@ def drawing(name: str) -> str:
 
 
 def graphs_command(
-    show: Annotated[str | None, typer.Option("--show", help="Draw this recipe (Mermaid, then a terminal view).")] = None,
+    show: Annotated[
+        str | None, typer.Option("--show", help="Draw this recipe (Mermaid, then a terminal view).")
+    ] = None,
 ) -> None:
     """List the graph recipes, or draw one."""
     sys.stdout.write(drawing(show) if show is not None else listing())

@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 from typing import Any
 
 import pytest
@@ -43,8 +44,8 @@ async def trace(name: str, task: Task, budget: Budget, gen: FakeLLM, judge: Fake
     config: Any = {"configurable": {"thread_id": "p"}, "recursion_limit": get_recipe(name).recursion_limit(3)}
     async with gen.client() as llm, judge.client() as jc:
         ctx = RunContext(settings=Settings(sandbox_allow_weak=True, **values), llm=llm, judge=jc)
-        steps = [RunState.model_validate(s) async for s in
-                 app.astream(RunState(task=task, budget=budget), config, context=ctx, stream_mode="values")]  # fmt: skip
+        stream = app.astream(RunState(task=task, budget=budget), config, context=ctx, stream_mode="values")
+        steps = [RunState.model_validate(s) async for s in stream]
     return steps, RunState.model_validate((await app.aget_state(config)).values)
 
 
@@ -68,7 +69,7 @@ def test_every_recipe_keeps_budget_selection_and_checkpoint_invariants(
     task = Task(question="What is 2 + 2?", kind=kind, reference="4")
     budget = Budget(max_calls=calls, max_tokens=tokens)
     steps, revived = asyncio.run(trace(name, task, budget, gen, judge, samples=samples, max_rounds=rounds))
-    for before, after in zip(steps, steps[1:], strict=False):
+    for before, after in itertools.pairwise(steps):
         if before.exhausted() in ("calls", "tokens"):
             assert after.usage == before.usage, f"{name} spent after the budget was exhausted"
     final = steps[-1]
