@@ -27,7 +27,9 @@ def busy(app: ChatApp) -> int:
     live = app.live
     if live is None or live.active is None or not live.candidates:
         return 0
-    return 1 + bool(live.routes) + bool(live.tokens) + (live.round > 0) + (len(live.tokens.get(0, "")) > 80)
+    speaking = len(live.tokens.get(0, "")) > 80
+    refining = live.speaker == "refiner" and live.active == "refine"  # a revision being written, live
+    return 1 + bool(live.routes) + bool(live.tokens) + (live.round > 0) + speaking + 2 * (refining and speaking)
 
 
 async def shoot(question: str, model: str, out: Path, size: tuple[int, int], timeout: float) -> None:
