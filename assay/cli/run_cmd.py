@@ -115,6 +115,7 @@ def run_command(
     ] = False,
 ) -> None:
     """Run one graph on QUESTION and print the answer with the routes that led to it."""
+    from assay.llm.supervise import resume_after_restart
     from assay.runtime import default_budget, new_thread_id, run
     from assay.settings import load_settings
 
@@ -126,9 +127,9 @@ def run_command(
     progress = _Progress()
     try:
         with progress.shown(enabled=not human):
-            state = asyncio.run(run(task, graph=graph, settings=settings, thread_id=thread_id, budget=budget,
-                                    human=ask_human if human else None, on_event=progress,
-                                    stream_tokens=progress.live))  # fmt: skip
+            state = asyncio.run(resume_after_restart(lambda: run(  # a server restart mid-run: resume the thread
+                task, graph=graph, settings=settings, thread_id=thread_id, budget=budget,
+                human=ask_human if human else None, on_event=progress, stream_tokens=progress.live)))  # fmt: skip
     except KeyboardInterrupt:
         _err.print(f"the checkpoint keeps the run: resume with --thread {thread_id}", markup=False)
         raise

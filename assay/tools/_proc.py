@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
 import os
 import signal
 import subprocess
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -19,6 +21,15 @@ from assay.tools import _disk
 
 _CHUNK = 65536
 _DRAIN_GRACE_S = 2.0
+_PR_SET_PDEATHSIG = 1
+_PRCTL = ctypes.CDLL(None, use_errno=True).prctl if sys.platform == "linux" else None  # resolved before any fork
+
+
+def _die_with_parent() -> None:
+    """In the child, before exec: SIGKILL it when `assay` dies (SIGTERM, SIGKILL), so no sandboxed program
+    outlives the run; unshare's ``--kill-child`` and bwrap's ``--die-with-parent`` take the namespace down."""
+    if _PRCTL is not None:
+        _PRCTL(_PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 @dataclass
@@ -148,6 +159,7 @@ async def supervise(
         env=dict(env),
         cwd=cwd,
         start_new_session=True,
+        preexec_fn=_die_with_parent,  # one prctl call between fork and exec
     )
     child = _Child(proc, limit)
     assert proc.stdout is not None and proc.stderr is not None

@@ -1,9 +1,10 @@
 """A stand-in for a vLLM server process (stdlib only): ``python _fake_vllm.py HOST PORT STATE_DIR``.
 
-Each start increments ``STATE_DIR/starts``. ``STATE_DIR/mode.json`` scripts trouble by start number:
-``{"dead_on_starts": [1]}`` answers like a vLLM whose EngineCore dies on the first request (HTTP 500, then
-/health 500 too);
-``{"hang_on_starts": [1]}`` wedges on the first request: it and every later one (/health too) never get an answer.
+Each start increments ``STATE_DIR/starts``; ``STATE_DIR/mode.json`` scripts it:
+``{"reply": TEXT}``: every chat answer (default "reply from start N"); each POST is logged as
+``REQUEST <path> <first 40 characters of the first message>``.
+``{"dead_on_starts": [1]}``: on that start the EngineCore "dies" at the first request (HTTP 500, then /health 500).
+``{"hang_on_starts": [1]}``: on that start the first request wedges the server (no answer again, /health included).
 """
 
 import json
@@ -26,7 +27,7 @@ print(f"fake vllm start {START} dead={DEAD} hang={HANG}", flush=True)
 
 
 def reply(body: dict) -> dict:
-    text = f"reply from start {START}"
+    text = MODE.get("reply") or f"reply from start {START}"
     choices = [
         {"index": i, "message": {"role": "assistant", "content": text}, "finish_reason": "stop", "logprobs": None}
         for i in range(int(body.get("n") or 1))
@@ -53,6 +54,8 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"{}")
+        first = (body.get("messages") or [{"content": str(body.get("prompt", ""))}])[0].get("content") or ""
+        print(f"REQUEST {self.path} {first[:40]!r}", flush=True)
         if HANG:
             wedged.set()
             time.sleep(3600)

@@ -1,0 +1,120 @@
+"""Process faults of `assay run` itself, checked in the process table: SIGTERM and Ctrl-C leave no orphans,
+a SIGKILL mid-run loses only the running node (``--thread`` resumes it, same answer as an uninterrupted run)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import psutil
+import pytest
+
+from assay.llm import _procs
+
+FAKE_VLLM = Path(__file__).with_name("_fake_vllm.py")
+SLOW_SOLUTION = "```python\ndef add(a, b):\n    import time\n    time.sleep({sleep})\n    return a + b\n```"
+QUESTION = "Write a Python function add(a, b) that returns the sum of a and b."
+
+
+@dataclass
+class Backend:
+    url: str
+    log: Path
+    proc: subprocess.Popen[bytes]
+
+    def requests(self) -> list[str]:
+        return [line for line in self.log.read_text().splitlines() if line.startswith("REQUEST")]
+
+
+@pytest.fixture
+def backend(tmp_path: Path) -> Iterator[Backend]:
+    """The stand-in server answering every chat with an add() that sleeps 30 s: the sandbox is busy (its 10 s
+    timeout, enforced by `assay run`, ends it; an orphan would outlive the test's 3 s wait)."""
+    state = tmp_path / "fake"
+    state.mkdir()
+    (state / "mode.json").write_text(json.dumps({"reply": SLOW_SOLUTION.format(sleep=30)}))
+    port = _procs.free_port("127.0.0.1")
+    log = tmp_path / "fake.log"
+    with log.open("w") as sink:
+        proc = subprocess.Popen([sys.executable, str(FAKE_VLLM), "127.0.0.1", str(port), str(state)], stdout=sink)
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(100):
+        try:
+            if httpx.get(url + "/health", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    yield Backend(url, log, proc)
+    proc.kill()
+    proc.wait(10)
+
+
+def assay_run(backend: Backend, home: Path, *args: str) -> subprocess.Popen[str]:
+    tests = home / "tests.txt"
+    tests.write_text("assert add(1, 2) == 3\n")
+    env = {**os.environ, "ASSAY_BASE_URL": backend.url, "ASSAY_MODEL": "m", "ASSAY_HOME": str(home),
+           "ASSAY_SAMPLES": "1", "ASSAY_MAX_ROUNDS": "1"}  # fmt: skip
+    argv = [sys.executable, "-c", "from assay.cli.main import main; main()", "run", QUESTION, "--kind", "code",
+            "--tests", str(tests), "--json", *args]  # fmt: skip
+    return subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def sandbox_children(proc: subprocess.Popen[str], timeout_s: float = 90.0) -> list[psutil.Process]:
+    """Wait until the run executes code in the sandbox; return all its descendants then."""
+    end = time.monotonic() + timeout_s
+    while time.monotonic() < end:
+        assert proc.poll() is None, proc.communicate()
+        kids = psutil.Process(proc.pid).children(recursive=True)
+        if any("main.py" in " ".join(_cmdline(kid)) for kid in kids):  # the tests run (not the isolation probe)
+            return kids
+        time.sleep(0.05)
+    raise AssertionError("the run never reached the sandbox")
+
+
+def _cmdline(proc: psutil.Process) -> list[str]:
+    try:
+        return proc.cmdline()
+    except psutil.Error:
+        return []
+
+
+def no_survivors(procs: list[psutil.Process]) -> list[str]:
+    _, alive = psutil.wait_procs(procs, timeout=3)
+    return [" ".join(_cmdline(p)) for p in alive]
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT, signal.SIGKILL])
+def test_a_signal_mid_run_leaves_no_orphan_processes(sig: signal.Signals, backend: Backend, tmp_path: Path) -> None:
+    proc = assay_run(backend, tmp_path)
+    kids = sandbox_children(proc)
+    proc.send_signal(sig)
+    proc.wait(30)
+    assert no_survivors(kids) == []
+    if sig == signal.SIGINT:
+        err = proc.stderr.read() if proc.stderr else ""
+        assert proc.returncode == 130 and "resume with --thread" in err and "Traceback" not in err
+
+
+def test_sigkill_mid_run_then_resume_finishes_without_redoing_finished_nodes(backend: Backend, tmp_path: Path) -> None:
+    killed = assay_run(backend, tmp_path, "--thread", "k1")
+    sandbox_children(killed)  # the solver answered; the verifier is running its tests
+    before = len(backend.requests())
+    killed.send_signal(signal.SIGKILL)
+    killed.wait(30)
+    resumed = assay_run(backend, tmp_path, "--thread", "k1")
+    out, err = resumed.communicate(timeout=240)
+    assert resumed.returncode == 0, err
+    after = backend.requests()[before:]
+    assert not any("careful problem solver" in line for line in after), after  # the solver was not asked again
+    clean = assay_run(backend, tmp_path, "--thread", "k2")
+    clean_out, clean_err = clean.communicate(timeout=240)
+    assert clean.returncode == 0, clean_err
+    assert json.loads(out)["answer"] == json.loads(clean_out)["answer"]
