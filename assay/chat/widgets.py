@@ -81,13 +81,18 @@ class CandidateTable(DataTable[str]):
         self.cursor_type = "row"
         self.add_columns(*self.COLUMNS)
 
+    _shown: tuple[tuple[str, ...], ...] = ()
+
     def show(self, live: LiveRun | None) -> None:
-        self.clear()
-        if live is None:
+        """Rebuild the rows when they changed (not on every tick: scrolling and the cursor stay put)."""
+        best = live.final.best_id if live and live.final else None
+        rows = tuple(self._row(c, live, c.id == best) for c in live.candidates.values()) if live else ()
+        if rows == self._shown:
             return
-        best = live.final.best_id if live.final else None
-        for cand in live.candidates.values():
-            self.add_row(*self._row(cand, live, cand.id == best), key=cand.id)
+        self._shown = rows
+        self.clear()
+        for row in rows:
+            self.add_row(*row)
 
     @staticmethod
     def _row(cand: Candidate, live: LiveRun, best: bool) -> tuple[str, ...]:
