@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 QUESTION ?= What is the capital of France?
 
-.PHONY: setup demo test unit integration lint
+.PHONY: setup demo test unit reliability integration lint
 
 $(BIN)/assay: pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -21,10 +21,14 @@ demo: setup
 unit: setup
 	$(BIN)/python -m pytest tests/unit || [ $$? -eq 5 ]
 
+# Fault injection (loopback fake servers, real processes): no vLLM needed.
+reliability: setup
+	$(BIN)/python -m pytest tests/reliability || [ $$? -eq 5 ]
+
 integration: setup
 	$(BIN)/python -m pytest -m integration tests/integration || [ $$? -eq 5 ]
 
-test: unit integration
+test: unit reliability integration
 
 lint: setup
 	$(BIN)/ruff check assay tests benchmarks examples

@@ -57,11 +57,13 @@ def backend(tmp_path: Path) -> Iterator[Backend]:
     proc.wait(10)
 
 
-def assay_run(backend: Backend, home: Path, *args: str) -> subprocess.Popen[str]:
+def assay_run(url: str | None, home: Path, *args: str) -> subprocess.Popen[str]:
+    """`assay run` on a code task: against ``url`` (external), or the servers recorded in ``home`` when None."""
     tests = home / "tests.txt"
     tests.write_text("assert add(1, 2) == 3\n")
-    env = {**os.environ, "ASSAY_BASE_URL": backend.url, "ASSAY_MODEL": "m", "ASSAY_HOME": str(home),
-           "ASSAY_SAMPLES": "1", "ASSAY_MAX_ROUNDS": "1"}  # fmt: skip
+    env = {**os.environ, "ASSAY_MODEL": "m", "ASSAY_HOME": str(home), "ASSAY_SAMPLES": "1", "ASSAY_MAX_ROUNDS": "1"}
+    if url:
+        env["ASSAY_BASE_URL"] = url
     argv = [sys.executable, "-c", "from assay.cli.main import main; main()", "run", QUESTION, "--kind", "code",
             "--tests", str(tests), "--json", *args]  # fmt: skip
     return subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -93,7 +95,7 @@ def no_survivors(procs: list[psutil.Process]) -> list[str]:
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT, signal.SIGKILL])
 def test_a_signal_mid_run_leaves_no_orphan_processes(sig: signal.Signals, backend: Backend, tmp_path: Path) -> None:
-    proc = assay_run(backend, tmp_path)
+    proc = assay_run(backend.url, tmp_path)
     kids = sandbox_children(proc)
     proc.send_signal(sig)
     proc.wait(30)
@@ -104,17 +106,45 @@ def test_a_signal_mid_run_leaves_no_orphan_processes(sig: signal.Signals, backen
 
 
 def test_sigkill_mid_run_then_resume_finishes_without_redoing_finished_nodes(backend: Backend, tmp_path: Path) -> None:
-    killed = assay_run(backend, tmp_path, "--thread", "k1")
+    killed = assay_run(backend.url, tmp_path, "--thread", "k1")
     sandbox_children(killed)  # the solver answered; the verifier is running its tests
     before = len(backend.requests())
     killed.send_signal(signal.SIGKILL)
     killed.wait(30)
-    resumed = assay_run(backend, tmp_path, "--thread", "k1")
+    resumed = assay_run(backend.url, tmp_path, "--thread", "k1")
     out, err = resumed.communicate(timeout=240)
     assert resumed.returncode == 0, err
     after = backend.requests()[before:]
     assert not any("careful problem solver" in line for line in after), after  # the solver was not asked again
-    clean = assay_run(backend, tmp_path, "--thread", "k2")
+    clean = assay_run(backend.url, tmp_path, "--thread", "k2")
     clean_out, clean_err = clean.communicate(timeout=240)
     assert clean.returncode == 0, clean_err
     assert json.loads(out)["answer"] == json.loads(clean_out)["answer"]
+
+
+def test_killing_the_embedded_server_mid_run_rides_the_restart(tmp_path: Path) -> None:
+    from assay.llm._state import load_records
+    from assay.llm.models import ModelSpec
+    from assay.llm.server import ensure_up, stop_servers
+    from assay.settings import Settings
+
+    state = tmp_path / "fake"
+    state.mkdir()
+    (state / "mode.json").write_text(json.dumps({"reply": SLOW_SOLUTION.format(sleep=30)}))
+    settings = Settings(home=tmp_path, base_url=None)
+    spec = ModelSpec(name="m", role="generator", served_name="m", weights="m", local_dir=tmp_path)
+
+    def launch(spec: ModelSpec, host: str, port: int) -> list[str]:
+        return [sys.executable, str(FAKE_VLLM), host, str(port), str(state)]
+
+    (record,) = ensure_up(settings, [spec], launcher=launch, report=lambda _m: None, timeout_s=60).records
+    try:
+        proc = assay_run(None, tmp_path)
+        sandbox_children(proc)  # the solver has answered
+        psutil.Process(record.pid).kill()
+        out, err = proc.communicate(timeout=240)
+        assert proc.returncode == 0, err
+        assert "exited; restarting it once" in err and "m restarted in" in err
+        assert json.loads(out)["thread_id"] and load_records(tmp_path)[0].restarts == 1
+    finally:
+        stop_servers(settings, grace_s=5)
