@@ -1,6 +1,6 @@
 """Measure the signals on a labelled held-in set: accuracy, "confident but wrong", AUC per signal, cost.
 
-    python benchmarks/signals/measure.py run --out runs.jsonl [--limit-per-kind N] [--concurrency 4]
+    python benchmarks/signals/measure.py run --out runs.jsonl [--limit-per-kind N] [--offset-per-kind M] [--concurrency 4]
     python benchmarks/signals/measure.py report runs.jsonl [runs-before.jsonl]
 
 ``run`` sends every task of ``tasks.jsonl`` through ``assay.runtime.run`` (the adaptive graph, default budget,
@@ -27,15 +27,17 @@ HERE = Path(__file__).parent
 CONFIDENT_STOPS = ("confident", "easy")
 
 
-def load_tasks(limit_per_kind: int | None) -> list[dict[str, Any]]:
+def load_tasks(limit_per_kind: int | None, offset_per_kind: int = 0) -> list[dict[str, Any]]:
+    """The tasks, optionally the ``limit_per_kind`` of each kind after skipping ``offset_per_kind`` of it (a
+    split the weights were not chosen on)."""
     tasks = [json.loads(line) for line in (HERE / "tasks.jsonl").read_text().splitlines() if line.strip()]
-    if limit_per_kind is None:
-        return tasks
     seen: dict[str, int] = {}
     out = []
     for t in tasks:
         seen[t["kind"]] = seen.get(t["kind"], 0) + 1
-        if seen[t["kind"]] <= limit_per_kind:
+        if seen[t["kind"]] > offset_per_kind and (
+            limit_per_kind is None or seen[t["kind"]] <= offset_per_kind + limit_per_kind
+        ):
             out.append(t)
     return out
 
@@ -117,7 +119,7 @@ async def run_all(args: argparse.Namespace) -> None:
     from assay.state import Task
 
     settings = load_settings()
-    tasks = load_tasks(args.limit_per_kind)
+    tasks = load_tasks(args.limit_per_kind, args.offset_per_kind)
     done = set()
     out = Path(args.out)
     if out.exists():
@@ -144,6 +146,7 @@ if __name__ == "__main__":
     r = sub.add_parser("run")
     r.add_argument("--out", required=True)
     r.add_argument("--limit-per-kind", type=int)
+    r.add_argument("--offset-per-kind", type=int, default=0)
     r.add_argument("--concurrency", type=int, default=4)
     rep = sub.add_parser("report")
     rep.add_argument("files", nargs="+")
