@@ -1,6 +1,6 @@
 """Measure the signals on a labelled held-in set: accuracy, "confident but wrong", AUC per signal, cost.
 
-    python benchmarks/signals/measure.py run --out runs.jsonl [--limit-per-kind N] [--offset-per-kind M] [--concurrency 4]
+    python benchmarks/signals/measure.py run --out runs.jsonl [--limit-per-kind N] [--offset-per-kind M] [-c 4]
     python benchmarks/signals/measure.py report runs.jsonl [runs-before.jsonl]
 
 ``run`` sends every task of ``tasks.jsonl`` through ``assay.runtime.run`` (the adaptive graph, default budget,
@@ -147,7 +147,7 @@ if __name__ == "__main__":
     r.add_argument("--out", required=True)
     r.add_argument("--limit-per-kind", type=int)
     r.add_argument("--offset-per-kind", type=int, default=0)
-    r.add_argument("--concurrency", type=int, default=4)
+    r.add_argument("--concurrency", "-c", type=int, default=4)
     rep = sub.add_parser("report")
     rep.add_argument("files", nargs="+")
     args = parser.parse_args()
