@@ -53,6 +53,7 @@ class Engine:
     def __init__(self, config: ServeConfig) -> None:
         self.config = config
         self.active: set[asyncio.Task[object]] = set()
+        self.threads: set[str] = set()  # thread ids with a run in flight
         self._ctx = config.ctx
         self._saver = config.checkpointer
         self._stack = AsyncExitStack()
@@ -91,6 +92,8 @@ class Engine:
         ctx = self._context(request, task)
         budget = make_budget(default_budget(ctx.settings), request)
         tid = request.assay.thread_id
+        if tid in self.threads:
+            raise _busy(tid)
         return [Job(graph, request.model, request, task, budget, ctx, tid or new_thread_id()) for _ in range(request.n)]
 
     def _context(self, request: ChatRequest, task: Task) -> RunContext:
@@ -108,8 +111,15 @@ class Engine:
         """Run ``job`` to its end on the shared checkpointer; ``on_event`` also gets the agents' tokens."""
         if self._saver is None:
             raise RuntimeError("the engine is not started")
-        return await run(job.task, graph=job.graph, ctx=job.ctx, thread_id=job.thread_id, budget=job.budget,
-                         checkpointer=self._saver, on_event=on_event, stream_tokens=on_event is not None)  # fmt: skip
+        if job.thread_id in self.threads:  # two runs on one thread would interleave its checkpoints
+            raise _busy(job.thread_id)
+        self.threads.add(job.thread_id)
+        try:
+            return await run(job.task, graph=job.graph, ctx=job.ctx, thread_id=job.thread_id, budget=job.budget,
+                             checkpointer=self._saver, on_event=on_event,
+                             stream_tokens=on_event is not None)  # fmt: skip
+        finally:
+            self.threads.discard(job.thread_id)
 
     def spawn(self, work: Awaitable[T]) -> asyncio.Task[T]:
         """Start ``work`` as a tracked task: it stays in ``active`` until it ends, however it ends."""
@@ -121,3 +131,8 @@ class Engine:
         self.active.add(task)
         task.add_done_callback(self.active.discard)
         return task
+
+
+def _busy(thread_id: str) -> APIError:
+    return APIError(409, f"thread {thread_id} has a run in flight; wait for it or use another thread_id",
+                    code="thread_busy", param="assay.thread_id")  # fmt: skip

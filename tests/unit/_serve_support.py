@@ -11,7 +11,7 @@ from typing import Any
 import uvicorn
 
 from assay.context import RunContext
-from assay.serve import ServeConfig, create_app
+from assay.serve import Engine, ServeConfig, create_app
 from assay.settings import Settings
 from assay.testing import FakeLLM
 
@@ -35,9 +35,13 @@ class Served:
     server: uvicorn.Server
     thread: threading.Thread
 
-    def engine_active(self) -> int:
+    def engine(self) -> Engine:
         app: Any = self.server.config.app
-        return len(app.state.engine.active)
+        engine: Engine = app.state.engine
+        return engine
+
+    def engine_active(self) -> int:
+        return len(self.engine().active)
 
     def stop(self) -> None:
         self.server.should_exit = True

@@ -171,3 +171,19 @@ def test_a_model_server_failure_is_a_502(client: openai.OpenAI, served: Served) 
     with pytest.raises(openai.InternalServerError, match="model server failed") as info:
         client.chat.completions.create(model="assay/adaptive", messages=USER)  # type: ignore[arg-type]
     assert info.value.status_code == 502
+
+
+def test_a_thread_with_a_run_in_flight_is_a_409(client: openai.OpenAI, served: Served) -> None:
+    served.generator.stall(20.0)
+    body = {"model": "assay/adaptive", "messages": USER, "stream": True, "assay": {"thread_id": "busy-1"}}
+    headers = {"authorization": f"Bearer {KEY}"}
+    with httpx.stream("POST", f"{served.url}/v1/chat/completions", json=body, headers=headers, timeout=30) as r:
+        lines = r.iter_lines()  # keep the iterator: a dropped one closes the response (a disconnect)
+        assert next(lines).startswith("data: ")
+        assert wait_until(lambda: "busy-1" in served.engine().threads)
+        with pytest.raises(openai.ConflictError, match="in flight"):
+            client.chat.completions.create(
+                model="assay/adaptive", messages=USER, extra_body={"assay": {"thread_id": "busy-1"}}
+            )  # type: ignore[arg-type]
+    assert wait_until(lambda: served.engine_active() == 0)
+    served.generator._faults.clear()
