@@ -171,7 +171,12 @@ async def _run_thread(graph: str, task: Task, budget: Budget, ctx: RunContext, s
     app = _compiled(recipe, human is not None).copy({"checkpointer": saver})
     limit = recipe.recursion_limit(ctx.settings.max_rounds)  # supersteps, from the recipe's own shape
     config: RunnableConfig = {"configurable": {"thread_id": thread_id}, "recursion_limit": limit}
-    snap = await app.aget_state(config)
+    try:
+        snap = await app.aget_state(config)
+    except (ValueError, TypeError) as exc:  # one corrupted thread (undecodable blob); the others stay readable
+        raise CheckpointError(
+            f"the checkpoint of thread {thread_id} is corrupted ({exc}); start a new --thread"
+        ) from None
     if not snap.values:
         await _drive(app, RunState(task=task, budget=budget), config, ctx, on_event, human)
     elif snap.values["task"].question != task.question:

@@ -1,0 +1,111 @@
+"""Real-server soak (a script, not collected by pytest): many concurrent graph runs against one vLLM server.
+
+    ASSAY_BASE_URL=http://127.0.0.1:PORT ASSAY_JUDGE_URL=http://127.0.0.1:PORT2 \\
+        .venv/bin/python tests/reliability/soak.py --concurrency 32 --seconds 150 --server-pid PID
+
+Keeps ``--concurrency`` runs in flight (math and code tasks, the adaptive graph, one shared client and SQLite
+checkpointer) for ``--seconds``, waits for the runs in flight, and prints one JSON summary: runs, failures by
+error, the server's health and peak RSS (its process tree, sampled each second).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import itertools
+import json
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+from assay.llm import _procs
+from assay.llm.server import is_healthy
+from assay.runtime import default_context, new_thread_id, open_checkpointer, run
+from assay.settings import load_settings
+from assay.state import Task
+
+CODE = [
+    ("Write a Python function add(a, b) that returns a + b.", ["assert add(2, 3) == 5"]),
+    (
+        "Write a Python function is_even(n) that returns True when n is even.",
+        ["assert is_even(4)", "assert not is_even(3)"],
+    ),
+    ("Write a Python function reverse(s) that returns the string s reversed.", ["assert reverse('abc') == 'cba'"]),
+    (
+        "Write a Python function count_vowels(s) returning the number of vowels in s.",
+        ["assert count_vowels('banana') == 3"],
+    ),
+]
+MATH = [(f"What is {a} * {b} + {c}?", str(a * b + c)) for a, b, c in [(12, 7, 5), (23, 4, 9), (8, 15, 3), (31, 3, 11)]]
+
+
+def tasks() -> itertools.cycle[Task]:
+    pool = [Task(question=q, kind="code", tests=t) for q, t in CODE]
+    pool += [Task(question=q, kind="math", reference=r) for q, r in MATH]
+    return itertools.cycle(pool)
+
+
+async def watch(pid: int | None, peak: list[float], stop: asyncio.Event) -> None:
+    while pid and not stop.is_set():
+        try:
+            peak[0] = max(peak[0], _procs.rss_mb(psutil.Process(pid)))
+        except psutil.Error:
+            return
+        await asyncio.sleep(1.0)
+
+
+async def soak(concurrency: int, seconds: float, pid: int | None, path: Path) -> dict[str, Any]:
+    settings = load_settings(checkpoint_path=path)
+    source, results, errors = tasks(), Counter[str](), Counter[str]()
+    latencies: list[float] = []
+    end = time.monotonic() + seconds
+    peak, stop = [0.0], asyncio.Event()
+
+    async def worker(ctx: Any, saver: Any) -> None:
+        while time.monotonic() < end:
+            began = time.monotonic()
+            try:
+                state = await run(next(source), ctx=ctx, checkpointer=saver, thread_id=new_thread_id())
+                results["ok"] += 1
+                results[f"stopped_by:{state.stopped_by}"] += 1
+                latencies.append(time.monotonic() - began)
+            except Exception as exc:  # counted and reported: the soak must see every failure
+                results["failed"] += 1
+                errors[f"{type(exc).__name__}: {str(exc).splitlines()[0][:160]}"] += 1
+
+    async with (
+        default_context(settings, Task(question="warm up", kind="math")) as ctx,
+        open_checkpointer(path) as saver,
+    ):
+        watcher = asyncio.create_task(watch(pid, peak, stop))
+        await asyncio.gather(*(worker(ctx, saver) for _ in range(concurrency)))
+        stop.set()
+        await watcher
+        healthy = is_healthy(ctx.llm.base_urls[0], timeout_s=10)
+    latencies.sort()
+    return {
+        "concurrency": concurrency, "seconds": seconds, "runs": dict(results), "errors": dict(errors),
+        "server_healthy_after": healthy, "server_peak_rss_mb": peak[0],
+        "latency_s": {"p50": latencies[len(latencies) // 2] if latencies else None,
+                      "max": latencies[-1] if latencies else None},
+    }  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--seconds", type=float, default=150.0)
+    parser.add_argument("--server-pid", type=int, default=None)
+    parser.add_argument("--checkpoints", type=Path, default=Path("/tmp/assay-soak.sqlite"))
+    args = parser.parse_args()
+    began = time.monotonic()
+    summary = asyncio.run(soak(args.concurrency, args.seconds, args.server_pid, args.checkpoints))
+    summary["wall_s"] = round(time.monotonic() - began, 1)
+    print(json.dumps(summary, indent=2))
+
+
+if __name__ == "__main__":
+    main()
