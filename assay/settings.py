@@ -46,7 +46,7 @@ class Settings(BaseSettings):
     embed_url: str | None = None
     embed_model: str = "minilm"
     # Client behaviour.
-    timeout_s: float = Field(default=120.0, gt=0)
+    timeout_s: float = Field(default=300.0, gt=0)  # one call, all attempts together (a busy 2-core server queues)
     connect_timeout_s: float = Field(default=5.0, gt=0)
     max_concurrency: int = Field(default=64, ge=1)
     max_attempts: int = Field(default=4, ge=1, le=20)

@@ -35,13 +35,15 @@ async def _lines(
         except StopAsyncIteration:
             return
         except TimeoutError:
-            raise _stalled(response, idle_s, first and limit == first_by) from None
+            raise _stalled(response, idle_s, first, until is not None and limit == until) from None
         first = False
         yield line
 
 
-def _stalled(response: httpx.Response, idle_s: float | None, first: bool) -> LLMTimeout:
+def _stalled(response: httpx.Response, idle_s: float | None, first: bool, budget: bool) -> LLMTimeout:
     url = f"{response.url.scheme}://{response.url.netloc.decode()}"
+    if budget:
+        return LLMTimeout(f"the run's time budget ran out while {url} was still streaming")
     if first or idle_s is None:
         return LLMTimeout(f"the model server at {url} sent no token before the call's deadline (ASSAY_TIMEOUT_S)")
     return LLMTimeout(

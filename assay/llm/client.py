@@ -50,7 +50,7 @@ class LLMClient:
         *,
         model: str,
         api_key: str | None = None,
-        timeout_s: float = 120.0,
+        timeout_s: float = 300.0,
         connect_timeout_s: float = 5.0,
         max_concurrency: int = 64,
         max_attempts: int = 4,

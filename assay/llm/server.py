@@ -261,7 +261,7 @@ def server_status(settings: Settings) -> list[dict[str, Any]]:
         rows.append(
             {"name": record.name, "role": record.role, "model": record.model, "base_url": record.base_url,
              "pid": record.pid, "healthy": proc is not None and is_healthy(record.base_url),
-             "rss_mb": _procs.rss_mb(proc) if proc else None, "log": record.log,
+             "rss_mb": _procs.rss_mb(proc) if proc else None, "log": record.log, "restarts": record.restarts,
              "used_by_run": record.name in used.servers if used else False,
              "why": used.why if used and record.name in used.servers else ""}
         )  # fmt: skip
