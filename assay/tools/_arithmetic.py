@@ -14,6 +14,7 @@ _ANNOTATION = re.compile(r"<<([^<>=]+)=([^<>]+)>>")
 _ALLOWED = set("0123456789.,+-*/()%$ x×÷−–^·")
 _OPERATOR = re.compile(r"\d\s*\)?\s*[-+*/]+\s*\(?\s*[\d(]")
 _LEADING_NUMBER = re.compile(r"^\s*[-−–]?\$?\d+(?:,\d{3})*(?:\.\d+)?%?")
+_BULLET = re.compile(r"^\s*[-–−*•]\s+(?=[\d(])")  # "- 17 * 23 = 391" is a list item, not -17 * 23
 _VALID = re.compile(r"^[\d.\s+\-*/()]+$")
 _REWRITES: tuple[tuple[str, str], ...] = (
     (r"(?<=[\d)])\s*[x×·]\s*(?=[\d(])", "*"),
@@ -60,7 +61,7 @@ def _side(text: str, start: int, step: int) -> str:
 def _plain_equations(text: str) -> list[tuple[str, str, str]]:
     found = []
     for match in re.finditer("=", text):
-        lhs_raw = _side(text, match.start() - 1, -1)
+        lhs_raw = _BULLET.sub("", _side(text, match.start() - 1, -1))
         number = _LEADING_NUMBER.match(_side(text, match.end(), 1))  # "2 + 3 = 5 + 4 = 9" is two steps
         rhs_raw = number.group(0) if number else ""
         lhs, rhs = normalize(lhs_raw), normalize(rhs_raw)

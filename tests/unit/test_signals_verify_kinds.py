@@ -83,3 +83,10 @@ async def test_math_program_of_thought_and_question_arithmetic(tmp_path: Path) -
     done = await verify(bare, ctx(tmp_path, fake))
     assert [e.passed for e in done["evidence"] if e.tool == "expression"] == [True]
     assert len(fake.requests) == calls  # bare arithmetic needs no program of thought
+
+
+def test_a_list_bullet_is_not_a_minus_sign() -> None:
+    from assay.tools._arithmetic import find_equations
+
+    found = find_equations("Steps:\n- 17 * 23 = 391\n* 1000 - 387 = 613\nx = -3 + 5 = 2")
+    assert [(lhs, rhs) for lhs, rhs, _ in found] == [("17 * 23", "391"), ("1000 - 387", "613"), ("-3 + 5", "2")]
