@@ -1,9 +1,8 @@
 """Benchmark: what does ``assay serve`` cost on top of running the graph in-process or calling vLLM directly?
 
-(a) Non-streaming ``assay/single`` through the server (its own process, the openai SDK as client) against the
-    same graph called in-process with ``assay.run`` (same kind of context and SQLite checkpointer), in paired
-    rounds whose order alternates; the median per-round ratio is reported. On the fake backend (no model time:
-    the server's own overhead is all there is to see) and, when one answers, on the real vLLM generator.
+(a) Non-streaming ``assay/single`` through the server (own process, openai SDK client) against the same graph
+    in-process with ``assay.run`` (same context kind, SQLite checkpointer): paired rounds, order alternating,
+    median per-round ratio. On the fake backend (no model time: only the server's overhead) and on real vLLM.
 (b) Time to first streamed token: ``assay/single`` streamed through the server against the identical request
     (the solver's exact JSON body, captured from a fake run) streamed straight to vLLM. Median of paired rounds.
 (c) 50 concurrent streaming clients (``--waves`` times) against ``serve`` on the fake backend (``assay/adaptive``,
@@ -65,14 +64,10 @@ def serve_fake(port: int) -> None:
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def start_server(args: list[str], env: dict[str, str] | None = None) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
+    with socket.socket() as probe:  # a free port
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
     cmd = [sys.executable, *args, "--port", str(port)]
     proc = subprocess.Popen(cmd, env={**os.environ, **(env or {})}, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
@@ -87,9 +82,9 @@ def start_server(args: list[str], env: dict[str, str] | None = None) -> tuple[su
     raise RuntimeError(f"server {cmd} did not start")
 
 
-def stop(proc: subprocess.Popen[bytes]) -> None:
+def stop(proc: subprocess.Popen[bytes]) -> int:
     proc.terminate()
-    proc.wait(timeout=20)
+    return proc.wait(timeout=20)
 
 
 async def timed(make: Any) -> float:
@@ -239,7 +234,8 @@ def real_endpoint(model: str) -> str | None:
             return None
     except (assay.AssayError, httpx.TransportError):
         return None
-    return endpoint.base_urls[0]
+    base = endpoint.base_urls[0].rstrip("/")
+    return base if base.endswith("/v1") else base + "/v1"
 
 
 async def fake_parts(args: argparse.Namespace, report: dict[str, Any]) -> None:
@@ -271,17 +267,19 @@ async def real_parts(args: argparse.Namespace, report: dict[str, Any], base_url:
 
 async def main(args: argparse.Namespace) -> None:
     report: dict[str, Any] = {"cpus": os.cpu_count(), "load_avg": os.getloadavg()[0], "max_tokens": MAX_TOKENS}
-    await fake_parts(args, report)
-    base_url = None if args.skip_real else real_endpoint(args.model)
-    if base_url is not None:
-        report["model"] = args.model
-        await real_parts(args, report, base_url)
-    else:
-        print("no real generator answers: parts (a-real) and (b) skipped", file=sys.stderr)
-    for name, row in report.items():
-        print(f"{name:18} {json.dumps(row)}")
-    OUT.parent.mkdir(parents=True, exist_ok=True)
-    OUT.write_text(json.dumps(report, indent=2) + "\n")
+    try:  # whatever finished is written, even if a later part fails
+        await fake_parts(args, report)
+        base_url = None if args.skip_real else real_endpoint(args.model)
+        if base_url is not None:
+            report["model"] = args.model
+            await real_parts(args, report, base_url)
+        else:
+            print("no real generator answers: parts (a-real) and (b) skipped", file=sys.stderr)
+    finally:
+        for name, row in report.items():
+            print(f"{name:18} {json.dumps(row)}")
+        OUT.parent.mkdir(parents=True, exist_ok=True)
+        OUT.write_text(json.dumps(report, indent=2) + "\n")
 
 
 if __name__ == "__main__":
