@@ -16,6 +16,7 @@ from assay.errors import (
     LLMTimeout,
     MalformedResponse,
     SandboxError,
+    ServerDied,
     ServerError,
     ServerUnavailable,
     SettingsError,
@@ -24,6 +25,7 @@ from assay.errors import (
 from assay.graphs.registry import add_recipe, build_graph, graph_names, register_graph
 from assay.kit import Recipe
 from assay.llm.client import LLMClient
+from assay.llm.deadline import call_deadline
 from assay.llm.models import Endpoint, make_clients, register_model, resolve_endpoint
 from assay.llm.types import Completion, Message, PromptScore, StreamChunk, TokenLogprob, Usage
 from assay.runtime import run
@@ -57,6 +59,7 @@ __all__ = [
     "RunState",
     "SandboxError",
     "Scores",
+    "ServerDied",
     "ServerError",
     "ServerUnavailable",
     "Settings",
@@ -70,6 +73,7 @@ __all__ = [
     "__version__",
     "add_recipe",
     "build_graph",
+    "call_deadline",
     "graph_names",
     "load_settings",
     "make_clients",
