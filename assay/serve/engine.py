@@ -47,6 +47,17 @@ class Job:
     budget: Budget
     ctx: RunContext
     thread_id: str
+    direct: bool = False  # the solver's one sample is the reply: stream its tokens as content
+
+
+# Recipes whose reply is one solver sample (one greedy pass): their tokens are the answer's, live. A recipe may
+# say so itself with a ``streams_reply`` attribute.
+REPLY_STREAMING = frozenset({"single"})
+
+
+def streams_reply(graph: str) -> bool:
+    recipe = get_recipe(graph)
+    return bool(getattr(recipe, "streams_reply", recipe.name in REPLY_STREAMING))
 
 
 class Engine:
@@ -94,7 +105,9 @@ class Engine:
         tid = request.assay.thread_id
         if tid in self.threads:
             raise _busy(tid)
-        return [Job(graph, request.model, request, task, budget, ctx, tid or new_thread_id()) for _ in range(request.n)]
+        direct = streams_reply(graph)
+        return [Job(graph, request.model, request, task, budget, ctx, tid or new_thread_id(), direct)
+                for _ in range(request.n)]  # fmt: skip
 
     def _context(self, request: ChatRequest, task: Task) -> RunContext:
         if self._ctx is None:

@@ -41,6 +41,12 @@ def run_record(state: RunState, graph: str, thread_id: str) -> dict[str, Any]:
     return jsonable
 
 
+def reply_text(state: RunState) -> str:
+    """The message content: the selected candidate's whole reply (its extracted answer is ``assay.answer``)."""
+    best = state.best
+    return best.text if best is not None else state.answer or ""
+
+
 def usage_body(usage: Usage) -> dict[str, int]:
     return {
         "prompt_tokens": usage.prompt_tokens,
@@ -53,7 +59,7 @@ def completion_body(model: str, states: Sequence[tuple[RunState, str, str]]) -> 
     """``chat.completion`` with one choice per run; ``assay`` describes choice 0 (``assay.choices``: all)."""
     records = [run_record(state, graph, tid) for state, graph, tid in states]
     choices = [
-        {"index": i, "message": {"role": "assistant", "content": state.answer or ""}, "finish_reason": "stop"}
+        {"index": i, "message": {"role": "assistant", "content": reply_text(state)}, "finish_reason": "stop"}
         for i, (state, _, _) in enumerate(states)
     ]
     total = sum((state.usage for state, _, _ in states), Usage())

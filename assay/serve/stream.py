@@ -2,10 +2,11 @@
 
 Streaming sends, in order: the role chunk; while the graph runs, every generating stage's tokens (sample 0 of
 each agent call: solver, reviewer, refiner, ...) live as ``delta.reasoning_content`` (the field vLLM's reasoning
-models use), with node starts and route decisions as SSE comments; then the selected answer as
+models use), with node starts and route decisions as SSE comments; then the selected candidate's reply as
 ``delta.content``, a finish chunk carrying the ``assay`` run record, the usage chunk when
-``stream_options.include_usage`` is set, and ``[DONE]``. The answer comes last because a graph that samples
-k answers, votes or refines only knows which tokens were the answer once it has chosen.
+``stream_options.include_usage`` is set, and ``[DONE]``. The reply comes last because a graph that samples k
+answers, votes or refines only knows which tokens were the answer once it has chosen. A one-pass graph whose reply
+is its one solver sample (``single``) streams that sample's tokens as ``content`` directly, as vLLM would.
 """
 
 from __future__ import annotations
@@ -24,17 +25,23 @@ from starlette.types import Receive, Scope, Send
 from assay.errors import AssayError
 from assay.serve.engine import Engine, Job
 from assay.serve.errors import APIError, from_assay
-from assay.serve.responses import DONE, Chunks, comment, event, run_record
+from assay.serve.responses import DONE, Chunks, comment, event, reply_text, run_record
 from assay.state import RunState
 
 log = logging.getLogger("assay.serve")
 
 
-def _render(ev: dict[str, Any], chunks: Chunks, progress: bool) -> Iterator[str]:
+def _render(ev: dict[str, Any], chunks: Chunks, progress: bool, reply: list[str] | None) -> Iterator[str]:
+    """One run event as SSE. With ``reply`` (a graph whose solver sample is the reply) the solver's tokens are
+    ``content`` and are collected in ``reply``; every other stage's tokens are ``reasoning_content``."""
     kind = ev.get("type")
     if kind == "token":
         if ev.get("index") == 0 and ev.get("delta"):
-            yield chunks.delta({"reasoning_content": ev["delta"]})
+            if reply is not None and ev.get("node") == "solver":
+                reply.append(ev["delta"])
+                yield chunks.delta({"content": ev["delta"]})
+            else:
+                yield chunks.delta({"reasoning_content": ev["delta"]})
     elif not progress:
         return
     elif kind == "node":
@@ -66,6 +73,7 @@ def failure(exc: BaseException) -> APIError:
 
 async def sse(engine: Engine, job: Job, include_usage: bool) -> AsyncIterator[str]:
     chunks = Chunks(job.model, job.thread_id)
+    reply: list[str] | None = [] if job.direct else None
     queue: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
     run = engine.spawn(engine.execute(job, queue.put_nowait))
     run.add_done_callback(lambda _: queue.put_nowait(None))
@@ -74,7 +82,7 @@ async def sse(engine: Engine, job: Job, include_usage: bool) -> AsyncIterator[st
         if job.request.assay.progress:
             yield comment("run", {"graph": job.graph, "thread_id": job.thread_id})
         while (ev := await queue.get()) is not None:
-            for piece in _render(ev, chunks, job.request.assay.progress):
+            for piece in _render(ev, chunks, job.request.assay.progress, reply):
                 yield piece
         state: RunState = run.result()
     except Exception as exc:  # after the headers: the error travels as an event, as OpenAI's does
@@ -83,7 +91,12 @@ async def sse(engine: Engine, job: Job, include_usage: bool) -> AsyncIterator[st
         return
     finally:
         await _stop(run)
-    yield chunks.delta({"content": state.answer or ""})
+    text = reply_text(state)
+    streamed = "".join(reply or [])
+    if not streamed or not text.startswith(streamed):  # a reply streamed live is not sent again
+        yield chunks.delta({"content": text})
+    elif len(text) > len(streamed):
+        yield chunks.delta({"content": text[len(streamed) :]})
     yield chunks.delta({}, "stop", assay=run_record(state, job.graph, job.thread_id))
     if include_usage:
         yield chunks.usage(state.usage)

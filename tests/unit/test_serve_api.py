@@ -7,7 +7,7 @@ from pathlib import Path
 
 import openai
 import pytest
-from _serve_support import QUESTION, Served, serve
+from _serve_support import QUESTION, RIGHT, Served, serve
 
 from assay.graphs.adaptive import build_adaptive
 from assay.graphs.registry import register_graph
@@ -39,8 +39,9 @@ def test_sync_completion_has_the_answer_summed_usage_and_the_run_record(client: 
     before = len(served.generator.requests) + len(served.judge.requests)
     done = client.chat.completions.create(model="assay/adaptive", messages=USER)  # type: ignore[arg-type]
     assert done.object == "chat.completion" and done.model == "assay/adaptive"
-    assert done.choices[0].message.content == "4" and done.choices[0].finish_reason == "stop"
+    assert done.choices[0].message.content == RIGHT and done.choices[0].finish_reason == "stop"
     record = (done.model_extra or {})["assay"]
+    assert record["answer"] == "4"  # the extracted answer; the content is the selected candidate's whole reply
     assert record["stopped_by"] == "easy" and record["routes"][0]["target"] == "aggregate"
     assert record["scores"]["total"] is not None and record["thread_id"]
     calls = len(served.generator.requests) + len(served.judge.requests) - before
@@ -77,7 +78,7 @@ def test_temperature_max_tokens_and_graph_settings_reach_the_agents(client: open
 def test_n_runs_independent_threads_and_sums_their_usage(client: openai.OpenAI) -> None:
     one = client.chat.completions.create(model="assay/adaptive", messages=USER)  # type: ignore[arg-type]
     two = client.chat.completions.create(model="assay/adaptive", messages=USER, n=2)  # type: ignore[arg-type]
-    assert [c.index for c in two.choices] == [0, 1] and {c.message.content for c in two.choices} == {"4"}
+    assert [c.index for c in two.choices] == [0, 1] and {c.message.content for c in two.choices} == {RIGHT}
     threads = {r["thread_id"] for r in (two.model_extra or {})["assay"]["choices"]}
     assert len(threads) == 2
     assert one.usage is not None and two.usage is not None and two.usage.total_tokens == 2 * one.usage.total_tokens
@@ -102,9 +103,9 @@ def test_streaming_sends_stage_tokens_live_then_the_answer_and_usage(client: ope
     chunks = list(stream)
     reasoning = [(c.choices[0].delta.model_extra or {}).get("reasoning_content") for c in chunks if c.choices]
     tokens = [t for t in reasoning if t]
-    assert len(tokens) > 3 and "".join(tokens) == "2 + 2 = 4\nAnswer: 4\nConfidence: 95%".replace("\n", "\n")
+    assert len(tokens) > 3 and "".join(tokens) == RIGHT  # the solver's tokens, live, as "thinking"
     content = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
-    assert content == "4"
+    assert content == RIGHT  # then the selected reply
     finish = [c for c in chunks if c.choices and c.choices[0].finish_reason]
     assert len(finish) == 1 and (finish[0].model_extra or {})["assay"]["stopped_by"] == "easy"
     last = chunks[-1]
@@ -124,10 +125,10 @@ async def test_async_client_runs_concurrent_requests(served: Served) -> None:
         replies = await asyncio.gather(
             *(aclient.chat.completions.create(model="assay/adaptive", messages=USER) for _ in range(5))  # type: ignore[arg-type]
         )
-        assert [r.choices[0].message.content for r in replies] == ["4"] * 5
+        assert [r.choices[0].message.content for r in replies] == [RIGHT] * 5
         stream = await aclient.chat.completions.create(model="assay/adaptive", messages=USER, stream=True)  # type: ignore[arg-type]
         content = "".join([c.choices[0].delta.content or "" async for c in stream if c.choices])
-        assert content == "4"
+        assert content == RIGHT
 
 
 def test_progress_arrives_as_sse_comments(served: Served) -> None:
@@ -148,3 +149,11 @@ def test_progress_arrives_as_sse_comments(served: Served) -> None:
 def test_the_default_model_name_uses_the_default_graph(client: openai.OpenAI, tmp_path: Path) -> None:
     done = client.chat.completions.create(model="assay", messages=USER)  # type: ignore[arg-type]
     assert (done.model_extra or {})["assay"]["graph"] == "adaptive"
+
+
+def test_a_one_pass_graph_streams_its_reply_tokens_as_content(client: openai.OpenAI) -> None:
+    whole = client.chat.completions.create(model="assay/single", messages=USER)  # type: ignore[arg-type]
+    chunks = list(client.chat.completions.create(model="assay/single", messages=USER, stream=True))  # type: ignore[arg-type]
+    pieces = [c.choices[0].delta.content for c in chunks if c.choices and c.choices[0].delta.content]
+    assert len(pieces) > 3 and "".join(pieces) == whole.choices[0].message.content == RIGHT  # token by token, once
+    assert not [c for c in chunks if c.choices and (c.choices[0].delta.model_extra or {}).get("reasoning_content")]
