@@ -16,6 +16,7 @@ from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
+from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.widgets import Input, RichLog, Static
 from textual.worker import Worker
@@ -83,7 +84,11 @@ class ChatApp(App[None]):
     # -- output -------------------------------------------------------------------------------------------
 
     def say(self, message: str | Text, style: str = "") -> None:
-        self.base.query_one("#log", RichLog).write(Text(message, style=style) if isinstance(message, str) else message)
+        try:
+            log = self.base.query_one("#log", RichLog)
+        except (NoMatches, IndexError):  # closing: nowhere to write
+            return
+        log.write(Text(message, style=style) if isinstance(message, str) else message)
 
     def show_reply(self, reply: Reply) -> None:
         for line in reply.lines:
@@ -104,6 +109,12 @@ class ChatApp(App[None]):
 
     def redraw(self) -> None:
         """Refresh every panel from the current run (10 times a second; cheap for a few candidates)."""
+        try:
+            self._redraw()
+        except (NoMatches, IndexError):  # the app is closing: its screens are already gone
+            return
+
+    def _redraw(self) -> None:
         live = self.live
         state = "running" if self.running else self._server_line
         self.base.query_one("#status", Static).update(
