@@ -48,16 +48,17 @@ def _client_timeout() -> float | None:
     return None if os.environ.get("ASSAY_TIMEOUT_S") else 3600.0
 
 
-def _report_only(files: list[Path], out: Path | None) -> None:
+def _report_only(files: list[Path], out: Path | None, same_items: bool) -> None:
     from assay.eval.bench import report
-    from assay.eval.records import merge
+    from assay.eval.records import common, merge
 
     for path in files:
         if not path.is_file():
             raise InputError(f"results file {path} does not exist")
     target = out or files[0].parent
     target.mkdir(parents=True, exist_ok=True)
-    report(merge(files), target, _out)
+    merged = merge(files)
+    report(common(merged) if same_items else merged, target, _out)
 
 
 def bench_command(
@@ -81,10 +82,11 @@ def bench_command(
     report_files: Annotated[
         list[Path] | None, typer.Option("--report", help="Only render these results files.")
     ] = None,
+    same_items: Annotated[bool, typer.Option("--common", help="With --report: only items every recipe ran.")] = False,
 ) -> None:
     """Run recipes on a benchmark set; print the table, write results.json, table.md and PNG plots."""
     if report_files:
-        _report_only(report_files, out)
+        _report_only(report_files, out, same_items)
         return
     from assay.eval.bench import BenchOptions, run_bench_command
     from assay.eval.datasets import get_dataset

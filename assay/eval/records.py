@@ -116,6 +116,16 @@ def save_results(results: Results, path: Path) -> None:
     os.replace(tmp, path)
 
 
+def common(results: Results) -> Results:
+    """Only the items every recipe finished: recipes run on different subsets compare on the same problems.
+    Server counts cover whole phases, so they are dropped when records are."""
+    ids = [{r.item_id for r in results.records if r.recipe == recipe} for recipe in results.recipes()]
+    keep = set.intersection(*ids) if ids else set()
+    kept = [r for r in results.records if r.item_id in keep]
+    return Results(meta={**results.meta, "common_items": len(keep)}, records=kept,
+                   server={k: v for k, v in results.server.items() if len(kept) == len(results.records)})  # fmt: skip
+
+
 def merge(paths: list[Path]) -> Results:
     """Several results files (e.g. assay's and the peers') as one, for a combined table and plots."""
     merged = Results()

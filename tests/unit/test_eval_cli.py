@@ -53,3 +53,16 @@ def test_report_merges_files_into_a_table_and_plots(tmp_path: Path) -> None:
     assert "| adaptive | 3/4 = 75% | 30%–95% | 400 |" in table and "| 400 | 900 |" in table
     for name in ("table.md", "summary.json", "bench_humaneval_frontier.png", "bench_humaneval_flips.png"):
         assert (tmp_path / "merged" / name).stat().st_size > 0
+
+
+def test_common_keeps_only_items_every_recipe_ran() -> None:
+    from assay.eval.records import common
+
+    results = Results()
+    for i in range(4):
+        results.add(Record(item_id=f"x/{i}", recipe="adaptive", correct=True))
+    results.add(Record(item_id="x/1", recipe="optillm/re2", correct=False))
+    results.server["adaptive"] = ServerCount(generation_tokens=10)
+    kept = common(results)
+    assert sorted((r.recipe, r.item_id) for r in kept.records) == [("adaptive", "x/1"), ("optillm/re2", "x/1")]
+    assert kept.server == {} and kept.meta["common_items"] == 1
