@@ -66,6 +66,7 @@ def non_answer(answer: str | None, kind: TaskKind) -> str | None:
     return None
 
 
+_ANSWER_PREFIX = re.compile(r"^(?:the\s+)?answer(?:\s+to\s+(?:the|this|your)\s+question)?\s+is\s*:?\s*", re.I)
 _COPULA = re.compile(r"\s(?:is|was|are|were|by|called|named)\s", re.IGNORECASE)
 _QWORDS = frozenset(
     ["who", "what", "when", "where", "which", "whose", "whom", "how", "why", "is", "was", "are", "were", "did",
@@ -76,6 +77,7 @@ _QWORDS = frozenset(
 def trim_restatement(answer: str, question: str) -> str:
     """The answer without a restatement of the question: "The capital of Japan is Tokyo." -> "Tokyo" for "What
     is the capital of Japan?". Only when the part before the last "is/was/by ..." is made of question words."""
+    answer = _ANSWER_PREFIX.sub("", answer.strip()).strip().strip("\"'")
     asked = {w for w in (normalize_qa(question) or "").split() if w not in _QWORDS}
     cuts = list(_COPULA.finditer(answer))
     for cut in reversed(cuts):

@@ -209,10 +209,18 @@ async def _retrieve(retriever: Retriever, claim: str, k: int) -> list[Passage]:
 
 
 async def check_claim(
-    claim: str, retriever: Retriever, llm: LLMClient | None, *, k: int = 3, must_name: frozenset[str] = frozenset()
+    claim: str,
+    retriever: Retriever,
+    llm: LLMClient | None,
+    *,
+    k: int = 3,
+    must_name: frozenset[str] = frozenset(),
+    about: frozenset[str] = frozenset(),
 ) -> ClaimCheck:
-    """Retrieve top-``k`` passages for one claim and judge it (see ``check_claims``). ``must_name``: terms
-    the quote (with its passage title) must contain for "supported" to stand (the answer's own terms)."""
+    """Retrieve top-``k`` passages for one claim and judge it (see ``check_claims``). For "supported" to stand
+    the quote (with its passage title) must contain every term of ``must_name`` (the answer's own terms) and
+    more than half of ``about`` (the question's terms: a passage that names the answer but not what was asked,
+    "Tasmania is the most decentralised state" for "the capital of Australia", is no support)."""
     passages = await _retrieve(retriever, claim, k)
     if not passages:
         return ClaimCheck(claim=claim, verdict="unknown")
@@ -220,7 +228,7 @@ async def check_claim(
     verdict = await judge_claim(llm, claim, passages) if llm is not None else None
     if verdict is None:
         verdict = lexical_verdict(claim, quoted, quote, score)
-    named = names_quoted(claim, quoted, quote) and _contains(quoted, quote, must_name)
+    named = names_quoted(claim, quoted, quote) and _contains(quoted, quote, must_name) and _mostly(quoted, quote, about)
     if verdict == "supported" and not named:
         verdict = "unknown"  # evidence gate: "supported" must rest on a quote that names what the claim names
     ids = [p.id for p in passages]
@@ -250,6 +258,12 @@ def _contains(passage: Passage | None, quote: str, terms: frozenset[str]) -> boo
     return passage is not None and terms <= set(tokenize(f"{passage.title} {quote}"))
 
 
+def _mostly(passage: Passage | None, quote: str, terms: frozenset[str]) -> bool:
+    if not terms:
+        return True
+    return passage is not None and 2 * len(terms & set(tokenize(f"{passage.title} {quote}"))) > len(terms)
+
+
 async def check_answer(
     question: str, answer: str, retriever: Retriever, llm: LLMClient | None, *, k: int = 3
 ) -> ClaimCheck | None:
@@ -260,4 +274,5 @@ async def check_answer(
     terms = frozenset(answer_terms(answer))
     if claim is None or not terms:
         return None
-    return await check_claim(claim, retriever, llm, k=k, must_name=terms)
+    about = frozenset(tokenize(question)) - terms
+    return await check_claim(claim, retriever, llm, k=k, must_name=terms, about=about)

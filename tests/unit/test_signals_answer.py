@@ -139,3 +139,19 @@ def test_tool_refuted_candidate_never_beats_an_unrefuted_one() -> None:
 )
 def test_qa_answers_that_restate_the_question_are_trimmed(text: str, question: str, answer: str) -> None:
     assert extract_answer(text, "qa", question) == answer
+
+
+class Tasmania:
+    async def search(self, query: str, k: int = 5) -> list[Passage]:
+        text = "Tasmania is the most decentralised state in Australia, with the lowest share in its capital."
+        return [Passage(id="t1", title="Tasmania", text=text.replace(" in its capital", ""), score=1.0)]
+
+
+async def test_a_passage_that_names_the_answer_but_not_what_was_asked_is_no_support(tmp_path: Path) -> None:
+    ctx = RunContext(settings=load_settings(home=tmp_path), llm=FakeLLM(default="supported").client(),
+                     retriever=Tasmania())  # fmt: skip
+    text = "Answer: The most decentralised state in Australia is Tasmania.\nConfidence: 90%"
+    task = Task(question="What is the capital of Australia?", kind="qa")
+    pool = [Candidate(id="r1-refiner-0", text=text, answer=extract_answer(text, "qa", task.question))]
+    update = await verify(RunState(task=task, candidates=pool), ctx)
+    assert [e.passed for e in update["evidence"]] == [None]
