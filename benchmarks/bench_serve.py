@@ -3,8 +3,8 @@
 (a) Non-streaming ``assay/single`` through the server (own process, openai SDK client) against the same graph
     in-process with ``assay.run`` (same context kind, SQLite checkpointer): paired rounds, order alternating,
     median per-round ratio. On the fake backend (no model time: only the server's overhead) and on real vLLM.
-(b) Time to first streamed token: ``assay/single`` streamed through the server against the identical request
-    (the solver's exact JSON body, captured from a fake run) streamed straight to vLLM. Median of paired rounds.
+(b) Time to first token: ``assay/single`` streamed through the server against the solver's exact request (captured
+    from a fake run) streamed straight to vLLM; paired rounds, order alternating.
 (c) 50 concurrent streaming clients (``--waves`` times) against ``serve`` on the fake backend (``assay/adaptive``,
     an "open" task on the easy path: solve and judge): errors (target 0), p50/p95 latency, peak RSS of the
     server process; and the same load run in-process (no HTTP) for reference.
@@ -150,12 +150,15 @@ async def part_b(settings: assay.Settings, base_url: str, model: str, url: str, 
     direct = openai.AsyncOpenAI(base_url=base_url, api_key="none", max_retries=0, timeout=300)
     served = openai.AsyncOpenAI(base_url=f"{url}/v1", api_key="none", max_retries=0, timeout=300)
     via = {"model": "assay/single", "messages": USER, "max_tokens": body["max_tokens"], "stream": True}
+    calls: dict[str, tuple[openai.AsyncOpenAI, dict[str, Any]]] = {"direct": (direct, body), "served": (served, via)}
     pairs = []
-    for r in range(rounds + 1):  # round 0 warms both
-        a = await first_token(await direct.chat.completions.create(**body))
-        b = await first_token(await served.chat.completions.create(**via))
+    for r in range(rounds + 1):  # round 0 warms both; the order alternates (vLLM's prefix cache, other load)
+        took = {}
+        for name in ("direct", "served") if r % 2 else ("served", "direct"):
+            client, kwargs = calls[name]
+            took[name] = await first_token(await client.chat.completions.create(**kwargs))
         if r:
-            pairs.append((a, b))
+            pairs.append((took["direct"], took["served"]))
     await asyncio.gather(direct.close(), served.close())
     return {"direct_ttft_ms": 1000 * statistics.median(a for a, _ in pairs),
             "served_ttft_ms": 1000 * statistics.median(b for _, b in pairs),
