@@ -174,16 +174,14 @@ async def watch_rss(pid: int, peak: list[int]) -> None:
 
 
 LOAD = "Say hello to the new team member."  # kind "open": the run is all graph, no sandboxed tool
-OPEN: dict[str, Any] = {"assay": {"kind": "open"}}
+OPEN: dict[str, Any] = {"extra_body": {"assay": {"kind": "open"}}}
 
 
 async def one_stream(client: openai.AsyncOpenAI) -> tuple[float, str | None]:
     start = time.perf_counter()
     messages: list[ChatCompletionMessageParam] = [{"role": "user", "content": LOAD}]
     try:
-        stream = await client.chat.completions.create(
-            model="assay/adaptive", messages=messages, stream=True, extra_body=OPEN
-        )
+        stream = await client.chat.completions.create(model="assay/adaptive", messages=messages, stream=True, **OPEN)
         content = "".join([c.choices[0].delta.content or "" async for c in stream if c.choices])
         return time.perf_counter() - start, None if content == ANSWER else f"wrong content {content!r}"
     except Exception as exc:
