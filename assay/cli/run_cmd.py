@@ -137,11 +137,16 @@ def run_command(
         if progress.started:  # the graph ran: its checkpoint can be resumed
             exc.hint = f"resume with --thread {thread_id}"
         raise
+    _show(state, thread_id, as_json=as_json, tau_confident=settings.tau_confident)
+
+
+def _show(state: Any, thread_id: str, *, as_json: bool, tau_confident: float) -> None:
+    """The finished run: one JSON object, or the answer, its verdict and the route summary."""
     if as_json:
-        payload = to_json(state, thread_id, tau_confident=settings.tau_confident)
+        payload = to_json(state, thread_id, tau_confident=tau_confident)
         sys.stdout.write(json.dumps(payload, ensure_ascii=False) + "\n")
     else:
-        render(state, thread_id, _out, tau_confident=settings.tau_confident)
+        render(state, thread_id, _out, tau_confident=tau_confident)
 
 
 def graphs_command(
