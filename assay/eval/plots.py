@@ -22,15 +22,21 @@ def _pyplot() -> Any:
 
 
 def frontier(summaries: Sequence[Summary], path: Path, title: str) -> Path:
-    """Accuracy (Wilson 95 % bars) against generated tokens per item (server count where measured)."""
+    """Accuracy (Wilson 95 % bars) against client-counted generated tokens per item."""
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(7, 4.5))
     for s in summaries:
         yerr = [[s.accuracy - s.ci_low], [s.ci_high - s.accuracy]]
         ax.errorbar([s.gen_per_item], [s.accuracy], yerr=yerr, fmt="o", capsize=4, label=s.recipe)
         ax.annotate(s.recipe, (s.gen_per_item, s.accuracy), textcoords="offset points", xytext=(6, 4), fontsize=8)
-    ax.set_xscale("log")
-    ax.set_xlabel("generated tokens per problem (log scale)")
+    xs = [s.gen_per_item for s in summaries if s.gen_per_item > 0]
+    wide = bool(xs) and max(xs) / min(xs) >= 10
+    if wide:
+        ax.set_xscale("log")
+    else:
+        ax.set_xlim(left=0, right=max(xs, default=1) * 1.25)
+    ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:,.0f}"))
+    ax.set_xlabel("generated tokens per problem" + (" (log scale)" if wide else ""))
     ax.set_ylabel("accuracy")
     ax.set_ylim(0, 1.05)
     ax.set_title(title)

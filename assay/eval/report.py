@@ -56,8 +56,9 @@ class Summary(BaseModel):
 
     @property
     def gen_per_item(self) -> float:
-        tokens = self.server_gen_tokens if self.server_gen_tokens else self.gen_tokens
-        return tokens / self.n if self.n else 0.0
+        """Client-counted generated tokens per problem: exact per run even on a shared server (the server
+        counters are global)."""
+        return self.gen_tokens / self.n if self.n else 0.0
 
 
 def summarize_recipe(recipe: str, records: Sequence[Record], server: ServerCount | None) -> Summary:
