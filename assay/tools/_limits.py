@@ -15,7 +15,8 @@ from dataclasses import dataclass
 MAIN_FILE = "main.py"
 
 # argv: uid cpu_s as_bytes nproc fsize_bytes nofile no_new_privs (bwrap sets no_new_privs itself; the other
-# backends need it so setuid-root binaries cannot regain privileges after the uid drop)
+# backends need it so setuid-root binaries cannot regain privileges after the uid drop). The same backends
+# re-arm PR_SET_PDEATHSIG (SIGKILL) after the uid drop, which clears it: the program dies with its parent.
 BOOTSTRAP = """\
 import os,sys,resource as R
 a=[int(x) for x in sys.argv[1:8]]
@@ -24,6 +25,7 @@ L=(R.RLIMIT_AS,R.RLIMIT_NPROC,R.RLIMIT_FSIZE,R.RLIMIT_NOFILE,R.RLIMIT_CORE)
 for k,v in zip(L,a[2:6]+[0]):R.setrlimit(k,(v,v))
 if a[6]:import ctypes;ctypes.CDLL(None).prctl(38,1,0,0,0)
 if a[0]>0:os.setgroups([]);os.setgid(a[0]);os.setuid(a[0])
+if a[6]:ctypes.CDLL(None).prctl(1,9,0,0,0)
 sys.argv=['main.py'];del a,c,k,v,L
 exec(compile(open('main.py','rb').read(),'main.py','exec'),{'__name__':'__main__','__builtins__':__builtins__})
 """

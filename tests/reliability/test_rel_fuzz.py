@@ -22,6 +22,7 @@ from assay.llm import _parse
 from assay.settings import Settings, load_settings
 
 FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+CLI = settings(FAST, max_examples=30)  # each example is a whole CLI invocation
 TEXT = st.text(st.characters(blacklist_categories=["Cs"]), max_size=40)
 FLAGS = ["--graph", "-g", "--kind", "--json", "--thread", "--budget-tokens", "--budget-calls", "--human", "--tests",
          "--reference", "--model", "--base-url", "--show", "--help", "--nope", "-x", "--"]  # fmt: skip
@@ -49,7 +50,7 @@ def cli(argv: list[str]) -> tuple[int, str]:
     return (code if isinstance(code, int) else 1), err.getvalue()
 
 
-@FAST
+@CLI
 @given(command=st.sampled_from(["run", "graphs", "status"]), args=ARGS)
 def test_cli_arguments_never_give_a_traceback(command: str, args: list[str]) -> None:
     if command == "status":
