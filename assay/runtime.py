@@ -31,7 +31,7 @@ from assay.graphs.registry import build_graph, get_recipe
 from assay.kit import Recipe
 from assay.llm.types import Usage
 from assay.settings import Settings, load_settings
-from assay.state import Budget, Candidate, Evidence, Flips, Review, Route, RunState, Scores, Task, TokenStats
+from assay.state import BUDGET, Budget, Candidate, Evidence, Flips, Review, Route, RunState, Scores, Task, TokenStats
 from assay.streaming import EventSink, streaming_tokens
 
 HumanReply = bool | dict[str, Any]  # approve/reject, or {"approve": bool, "answer": "edited text"}
@@ -165,7 +165,19 @@ def _compiled(recipe: Recipe, human: bool) -> Any:
     return build_graph(recipe.name, human=human).compile()
 
 
-async def _run_thread(graph: str, task: Task, budget: Budget, ctx: RunContext, saver: Checkpointer,
+def _more_budget(recipe: Recipe, snap: StateSnapshot, budget: Budget | None) -> Command[Any] | None:
+    """The input that continues a finished thread which stopped on its budget, when ``budget`` (given by the
+    caller) is bigger than what it spent: the new budget replaces the old, ``stopped_by`` is cleared, and the
+    run re-enters at the recipe's ``resume_at`` node (which then meets the stop rules again). Else None."""
+    values = snap.values
+    if budget is None or recipe.resume_at is None or snap.next or values.get("stopped_by") != BUDGET:
+        return None
+    if budget.exhausted(values["usage"], float(values.get("elapsed_s", 0.0))):
+        return None  # no bigger than what was spent: nothing more to do
+    return Command(update={"budget": budget, "stopped_by": None}, goto=recipe.resume_at)
+
+
+async def _run_thread(graph: str, task: Task, budget: Budget | None, ctx: RunContext, saver: Checkpointer,
                       thread_id: str, human: HumanHook | None, on_event: EventSink | None) -> RunState:  # fmt: skip
     recipe = get_recipe(graph)
     app = _compiled(recipe, human is not None).copy({"checkpointer": saver})
@@ -178,13 +190,16 @@ async def _run_thread(graph: str, task: Task, budget: Budget, ctx: RunContext, s
             f"the checkpoint of thread {thread_id} is corrupted ({exc}); start a new --thread"
         ) from None
     if not snap.values:
-        await _drive(app, RunState(task=task, budget=budget), config, ctx, on_event, human)
+        first = RunState(task=task, budget=budget or default_budget(ctx.settings))
+        await _drive(app, first, config, ctx, on_event, human)
     elif snap.values["task"].question != task.question:
         raise InputError(f"thread {thread_id} belongs to another question; pick a new --thread id")
     elif snap.interrupts:  # answer the pending review first: resuming without it would only ask again
         await _drive(app, await _answer(human, snap, thread_id), config, ctx, on_event, human)
     elif snap.next:
         await _drive(app, None, config, ctx, on_event, human)
+    elif (more := _more_budget(recipe, snap, budget)) is not None:
+        await _drive(app, more, config, ctx, on_event, human)
     return RunState.model_validate((await app.aget_state(config)).values)
 
 
@@ -204,19 +219,19 @@ async def run(
     """Run ``graph`` on ``task`` and return the final ``RunState`` (resuming thread ``thread_id`` if it exists).
 
     ``human`` is called with the pending decision when a refined answer would replace a solver answer and
-    returns approve (True) or reject. ``on_event`` receives node updates and start/end events as dicts.
+    returns approve (True) or reject. A ``budget`` bigger than what a thread that stopped on its budget spent
+    continues that thread (recipes with ``resume_at``). ``on_event`` receives node updates and start/end events.
     ``checkpointer`` defaults to SQLite at ``settings.checkpoints``; pass one to share it between runs.
     ``stream_tokens`` also sends the agents' token deltas to ``on_event`` (``{"type": "token", ...}``).
     """
     the_task = make_task(task)
     settings = settings or (ctx.settings if ctx else load_settings())
-    the_budget = budget or default_budget(settings)
     tid = thread_id or new_thread_id()
     sink = on_event if stream_tokens else None
     async with _maybe_context(ctx, settings, the_task) as context, _maybe_saver(checkpointer, settings) as saver:
         try:
             with streaming_tokens(sink):
-                return await _run_thread(graph, the_task, the_budget, context, saver, tid, human, on_event)
+                return await _run_thread(graph, the_task, budget, context, saver, tid, human, on_event)
         except sqlite3.DatabaseError as exc:
             raise _corrupt(settings.checkpoints, exc) from None
 

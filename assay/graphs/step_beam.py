@@ -93,7 +93,7 @@ class Exhausted:
         return {"width": WIDTH, "expand": EXPAND, "max_depth": MAX_DEPTH}
 
 
-def _leftovers(state: RunState) -> list[Candidate]:
+def _leftovers(state: RunState, settings: Settings) -> list[Candidate]:
     """At the stop, live beams join the pool too (an unfinished solution is better than none)."""
     return [*state.candidates, *(_candidate(b, state) for b in state.extra.get("beams", []))]
 

@@ -1,12 +1,13 @@
-"""Greedy first: one temperature-0 answer, and more samples only when its signals call for them.
+"""Greedy first: one temperature-0 answer, and more samples only when a tool backs it.
 
-``probe`` is a routing node after the greedy answer and its cheap tool checks. It accepts the answer (goes
-to ``ACCEPT``, the recipe's easy-path aggregate, with the answer's total tallied from its evidence at no model
-cost) when a decisive tool confirms it (tests pass), or when its logprob confidence reaches ``tau_confident``
-and a tool checked it without refuting it (a kind without tools needs only the confidence); otherwise it goes
-to ``widen``, which samples the other ``samples - 1`` answers at the sampling temperature. Failing evidence
-always widens; a confident QA answer no tool has checked yet is widened too (confident mistakes are common).
-The decision is a ``Route`` record.
+``probe`` is a routing node after the greedy answer and its tool checks. It accepts the answer (goes to
+``ACCEPT``, the recipe's easy-path aggregate, with the answer's total tallied from its evidence at no model
+cost) only on evidence: a decisive tool confirms it (all tests pass, the re-run arithmetic or a program of
+thought agrees: ``evidence_status == "confirmed"``), or, for a kind with no decisive tool (QA's fact check, a
+user kind's tools), the evidence supports it and nothing contradicts it (``"supported"``). Everything else
+widens: ``widen`` samples the other ``samples - 1`` answers at the sampling temperature. Logprob confidence is
+recorded but never accepts on its own: measured, it is inverted on math (AUC 0.11, docs/signals.md), and a
+confident mistake is exactly what the other samples are there to catch. The decision is a ``Route`` record.
 """
 
 from __future__ import annotations
@@ -17,11 +18,11 @@ from assay.kit._rounds import Signals
 from assay.kit._selectors import Choice, best_of, first_round
 from assay.settings import Settings
 from assay.signals.confidence import logprob_confidence
-from assay.signals.scoring import DECISIVE_PASS, refresh
+from assay.signals.scoring import Weights, evidence_status, refresh
 from assay.state import Route, RunState
 
 ACCEPT = "aggregate"
-CHECKED_KINDS = frozenset({"code", "math", "qa"})  # kinds with a tool: confidence alone never accepts them
+DECISIVE_KINDS = frozenset({"code", "math"})  # kinds with a decisive tool: only its confirmation accepts
 
 
 def greedy_only(state: RunState) -> bool:
@@ -31,31 +32,31 @@ def greedy_only(state: RunState) -> bool:
 
 def decision(state: RunState, settings: Settings) -> tuple[str, str, Signals]:
     """``(target, reason, signals)``: ``ACCEPT``, ``widen``, or ``score`` when one sample is configured."""
-    cand = state.round_candidates(0)[0]
-    own = [e for e in state.evidence if e.candidate_id == cand.id]
-    confirmed = [e.tool for e in own if e.passed is True and e.tool in DECISIVE_PASS]
-    refuted = any(e.passed is False for e in own)
+    cand, kind = state.round_candidates(0)[0], state.task.kind
+    status = evidence_status(cand, state.evidence, kind)
     conf = logprob_confidence(cand.tokens)
-    signals: Signals = {"confidence": conf.value if conf else None, "refuted": float(refuted), "confirmed": 0.0}
+    signals: Signals = {"confidence": conf.value if conf else None}
+    signals.update({s: float(status == s) for s in ("refuted", "confirmed", "supported")})
     if settings.samples <= 1:
         return "score", "one sample configured: score it", signals
-    if confirmed and not refuted:
-        signals["confirmed"] = 1.0
-        return ACCEPT, f"greedy answer confirmed by {confirmed[0]}: no more samples", signals
-    checked = any(e.passed is not None for e in own) or state.task.kind not in CHECKED_KINDS
-    if checked and not refuted and conf is not None and conf.value >= settings.tau_confident:
-        return ACCEPT, f"greedy answer confident ({conf.value:.2f} >= {settings.tau_confident}), unrefuted", signals
-    why = "refuted by a tool" if refuted else "unconfirmed, confidence below tau"
-    return "widen", f"greedy answer {why}: sample {settings.samples - 1} more", signals
+    if status == "confirmed":
+        tools = sorted({e.tool for e in state.evidence if e.candidate_id == cand.id and e.passed})
+        return ACCEPT, f"greedy answer confirmed by {', '.join(tools)}: no more samples", signals
+    if status == "supported" and kind not in DECISIVE_KINDS:
+        return ACCEPT, "greedy answer supported by the evidence, nothing against it: no more samples", signals
+    why = {"refuted": "refuted by a tool", "non_answer": "no answer", "contested": "contested by the evidence"}
+    wanted = "a decisive tool pass" if kind in DECISIVE_KINDS else "supporting evidence"
+    said = why.get(status, f"unconfirmed (no {wanted})")
+    return "widen", f"greedy answer {said}: sample {settings.samples - 1} more", signals
 
 
 async def probe(state: RunState, ctx: RunContext) -> Update:
     target, reason, signals = decision(state, ctx.settings)
-    limits = {"tau_confident": ctx.settings.tau_confident, "samples": ctx.settings.samples}
+    limits = {"samples": ctx.settings.samples}
     route = Route(source="probe", target=target, round=0, signals=signals, thresholds=limits, reason=reason)
     update: Update = {"routes": [route], "best_id": state.round_candidates(0)[0].id}
     if target == ACCEPT:
-        update["candidates"] = refresh(state.round_candidates(0), state)
+        update["candidates"] = refresh(state.round_candidates(0), state, Weights.from_settings(ctx.settings))
     return update
 
 

@@ -2,7 +2,8 @@
 
 ``Recipe`` tells the registry and the runtime what they need without knowing the graph's shape: the one-line
 description and the papers.md rows it implements, whether it has a human review step, how many supersteps a
-run may take (the recursion limit), and the selector its final answer comes from.
+run may take (the recursion limit), the selector its final answer comes from, and the node a thread stopped on
+its budget re-enters when it is resumed with a bigger one (``resume_at``; None: a finished run stays finished).
 
 ``Flow`` wires nodes with the kit's conventions, so a recipe reads as its topology::
 
@@ -43,6 +44,7 @@ class Recipe:
     steps: int = 16
     steps_per_round: int = 6
     selector: Selector | None = None
+    resume_at: str | None = None  # where a thread stopped on budget re-enters when given a bigger one
 
     def recursion_limit(self, max_rounds: int) -> int:
         return self.steps + self.steps_per_round * (max_rounds + 1)

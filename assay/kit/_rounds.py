@@ -13,6 +13,7 @@ from typing import Any, Protocol
 
 from langgraph.types import interrupt
 
+from assay.agents.repair import REPAIR
 from assay.context import RunContext
 from assay.kit._nodes import Next, NodeFn, Update, check_update
 from assay.kit._stops import Progress, Stops
@@ -21,6 +22,7 @@ from assay.signals.select import best_candidate, count_flips, improved, total
 from assay.state import HUMAN, REFINER, SOLVER, Candidate, Route, RunState
 
 Signals = dict[str, float | None]
+REVISIONS = frozenset({REFINER, REPAIR})  # origins of rewrites the human gate asks about (model or tool-driven)
 Why = Callable[[RunState, Settings, Signals], str]
 
 
@@ -100,7 +102,8 @@ def brief(cand: Candidate) -> dict[str, Any]:
 
 
 def human_gate(state: RunState, update: Update, *, finish: str = "select") -> Update:
-    """Ask a human before a revision replaces a solver answer as the best (H4, H5: pause and resume).
+    """Ask a human before a revision (a refiner's or a tool-driven repair) replaces a solver answer as the best
+    (H4, H5: pause and resume).
 
     ``interrupt()`` pauses the run; the caller resumes with ``{"approve": bool}`` (and ``"answer"``: an edit).
     Rejecting keeps the previous best and stops the run (``stopped_by="human"``).
@@ -109,7 +112,7 @@ def human_gate(state: RunState, update: Update, *, finish: str = "select") -> Up
     if old is None or new_id is None or new_id == old.id or old.origin != SOLVER:
         return update
     new = state.candidate(new_id)
-    if new.origin != REFINER:
+    if new.origin not in REVISIONS:
         return update
     answer = interrupt({"question": state.task.question, "current": brief(old), "proposed": brief(new)})
     approve = bool(answer.get("approve")) if isinstance(answer, dict) else bool(answer)

@@ -19,7 +19,7 @@ from assay.errors import LLMError
 from assay.kit._nodes import NodeFn, Update
 from assay.llm.types import Usage
 from assay.signals.reward import JudgeItem, RewardScorer, make_scorer, scorer_usage
-from assay.signals.scoring import is_correct, judge_item, refresh
+from assay.signals.scoring import Weights, is_correct, judge_item, refresh
 from assay.state import Candidate, RunState
 
 MakeScorer = Callable[[RunContext], RewardScorer]
@@ -49,8 +49,9 @@ def _rated(cand: Candidate, value: float, state: RunState) -> Candidate:
 
 
 async def tally(state: RunState, ctx: RunContext) -> Update:
-    """Node: agreement, evidence and totals of the whole pool recomputed from the state (no model calls)."""
-    return {"candidates": refresh(state.candidates, state)}
+    """Node: agreement, evidence and totals of the whole pool recomputed from the state (no model calls), with
+    the run's weights (``Settings.w_*``: user-set or calibrated)."""
+    return {"candidates": refresh(state.candidates, state, Weights.from_settings(ctx.settings))}
 
 
 @dataclass

@@ -17,6 +17,7 @@ from assay.context import RunContext
 from assay.kit._nodes import NodeFn, Update
 from assay.kit._rounds import Signals, usage_signals
 from assay.kit._stops import BudgetLimit
+from assay.settings import Settings
 from assay.signals.confidence import answer_key
 from assay.signals.select import Weight, reward_weight, total, unit_weight, vote
 from assay.state import BUDGET, Candidate, Route, RunState
@@ -98,7 +99,7 @@ def final(best: Candidate | None) -> Update:
     return {"best_id": best.id, "answer": best.answer if best.answer is not None else best.text}
 
 
-Prepare = Callable[[RunState], list[Candidate]]
+Prepare = Callable[[RunState, Settings], list[Candidate]]  # the settings carry the scoring weights
 
 
 def finish(select: Selector, *, reason: str | None = None, source: str = "select",
@@ -119,7 +120,7 @@ def finish(select: Selector, *, reason: str | None = None, source: str = "select
                                 thresholds=BudgetLimit().thresholds(state, ctx.settings), reason=why))  # fmt: skip
         update: Update = {}
         if prepare is not None:
-            update["candidates"] = pool = prepare(state)
+            update["candidates"] = pool = prepare(state, ctx.settings)
             state = state.model_copy(update={"candidates": pool})
         choice = select(state)
         routes.append(Route(source=source, target=END, round=state.round, signals=choice.signals,

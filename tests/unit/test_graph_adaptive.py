@@ -40,12 +40,12 @@ async def test_easy_problem_is_aggregated_without_refinement() -> None:
 async def test_hard_problem_refined_answer_becomes_best_and_stops_confident() -> None:
     script = Script(["3", "5", "3", "7"], ["4"], totals={"3": 0.4, "5": 0.3, "7": 0.2, "4": 0.9})
     state = await run_graph(script, tau_confident=0.8)
-    assert targets(state)[0] == ("route", "verify")
+    assert targets(state)[:2] == [("route", "verify"), ("route", "review")]  # QA: the evidence is scored first
     assert state.stopped_by == "confident"
     assert state.best is not None and state.best.origin == "refiner" and state.answer == "4"
     assert state.round == 1 and state.best.round == 1 and state.best.parent is not None
-    # verify runs twice: once on the solver samples, once on the fresh revision before it is scored
-    assert [script.calls[n] for n in ("solve", "verify", "review", "refine", "score")] == [1, 2, 1, 1, 2]
+    # verify runs twice: once on the solver samples, once on the fresh revision; each is scored before a route
+    assert [script.calls[n] for n in ("solve", "verify", "review", "refine", "score")] == [1, 2, 1, 1, 3]
     assert state.evidence and state.reviews
 
 
@@ -103,7 +103,7 @@ async def test_every_decision_is_a_route_with_signals() -> None:
     script = Script(["3", "5"], ["4", "6"], totals={"3": 0.4, "5": 0.3, "4": 0.5, "6": 0.45})
     state = await run_graph(script, patience=1, max_rounds=3)
     decisions = [r for r in state.routes if r.source == "route"]
-    assert len(decisions) == state.round + 1  # one per scoring pass
+    assert len(decisions) == script.calls["score"] == state.round + 2  # one per scoring pass (QA: two in round 0)
     for route in decisions:
         assert route.reason and route.thresholds and "best_total" in route.signals
     assert state.routes[-1].source == "select"

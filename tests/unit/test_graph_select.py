@@ -8,8 +8,8 @@ from _graph_stubs import Script, make_ctx
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from assay.signals.select import best_candidate, count_flips, improved, vote
 from assay.graphs.adaptive import build_adaptive
+from assay.signals.select import best_candidate, count_flips, improved, vote
 from assay.state import Budget, Candidate, RunState, Scores, Task
 
 

@@ -42,14 +42,13 @@ async def test_failing_tests_widen_to_the_other_samples_at_temperature(tmp_path:
     assert state.answer is not None and "a + b" in state.answer and len(state.round_candidates(0)) == 4
 
 
-async def test_a_confident_unrefuted_answer_is_kept_and_an_unsure_one_widened(tmp_path: Path) -> None:
-    task = Task(question="Who wrote Hamlet?", kind="open")
-    sure = FakeLLM(default="Shakespeare")
-    kept = await run_recipe("adaptive", sure, tmp_path, task=task, samples=3)  # logprob -0.05: confidence 0.95
-    assert kept.routes[0].target == "aggregate" and len(sure.requests) == 1 and kept.answer == "Shakespeare"
-    unsure = FakeLLM(default="no idea").on("Hamlet", texts=["Marlowe"], logprob=-1.5)
-    widened = await run_recipe("adaptive", unsure, tmp_path / "b", task=task, samples=3)
-    assert widened.routes[0].target == "widen" and len(widened.round_candidates(0)) == 3
+async def test_logprob_confidence_alone_never_accepts_the_greedy_answer(tmp_path: Path) -> None:
+    task = Task(question="Who wrote Hamlet?", kind="open")  # no tool checks an open answer
+    sure = FakeLLM(default="Shakespeare")  # logprob -0.05: confidence 0.95, and still only a self-report
+    state = await run_recipe("adaptive", sure, tmp_path, task=task, samples=3)
+    first = state.routes[0]
+    assert first.source == "probe" and first.target == "widen" and "unconfirmed" in first.reason
+    assert (first.signals["confidence"] or 0) > 0.9 and len(state.round_candidates(0)) == 3
 
 
 async def test_a_confident_qa_answer_no_tool_checked_is_widened(tmp_path: Path) -> None:
