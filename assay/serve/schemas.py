@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
 
+from assay.agents._common import MIN_SAMPLE_TOKENS
 from assay.errors import InputError
 from assay.settings import Settings
 from assay.state import Budget, Task, TaskKind
@@ -144,6 +145,8 @@ def make_settings(base: Settings, request: ChatRequest) -> Settings:
             checked[name] = _setting(name).validate_python(value)
         except ValidationError as exc:
             raise InputError(f"invalid setting {name}: {exc.errors()[0]['msg']}") from None
+    if checked.get("max_tokens", MIN_SAMPLE_TOKENS) < MIN_SAMPLE_TOKENS:  # agents never draw shorter samples
+        raise InputError(f"invalid parameter 'max_tokens': at least {MIN_SAMPLE_TOKENS} (got {checked['max_tokens']})")
     return base.model_copy(update=checked)
 
 

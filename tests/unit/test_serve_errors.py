@@ -74,6 +74,7 @@ def test_unknown_model_is_a_404_naming_the_models(client: openai.OpenAI) -> None
         ({"model": "assay/adaptive", "messages": USER, "temperature": 5}, "temperature"),
         ({"model": "assay/adaptive", "messages": USER, "n": 2, "stream": True}, "n > 1"),
         ({"model": "assay/adaptive", "messages": USER, "n": 99}, "n"),
+        ({"model": "assay/adaptive", "messages": USER, "max_tokens": 8}, "max_tokens"),
         ({"model": "assay/adaptive", "messages": USER, "assay": {"settings": {"base_url": "http://x"}}}, "base_url"),
         ({"model": "assay/adaptive", "messages": USER, "assay": {"settings": {"samples": 0}}}, "samples"),
         ({"model": "assay/adaptive", "messages": USER, "assay": {"budget": {"max_calls": 0}}}, "max_calls"),
