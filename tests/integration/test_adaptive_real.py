@@ -76,10 +76,12 @@ async def test_adaptive_end_to_end(
         assert counted == sum(1 for c in state.candidates if c.origin == "refiner" and c.correct is not None)
 
 
-async def test_tiny_budget_stops_on_the_real_server(
+async def test_tiny_budget_stops_and_a_bigger_one_continues_on_the_real_server(
     live_settings: Settings, generator_client: LLMClient, judge_client: LLMClient, tmp_path: Path
 ) -> None:
     ctx = ctx_for(live_settings, generator_client, judge_client, tmp_path)
-    state = await run(MATH, ctx=ctx, budget=Budget(max_calls=1))
+    state = await run(MATH, ctx=ctx, thread_id="tiny", budget=Budget(max_calls=1))
     assert state.stopped_by == "budget" and state.answer is not None
-    assert state.usage.calls == 1  # the solver's one n=k request; scoring was skipped
+    assert state.usage.calls == 1  # the greedy request; scoring was skipped
+    more = await run(MATH, ctx=ctx, thread_id="tiny", budget=Budget(max_calls=4))  # a bigger budget continues
+    assert more.usage.calls > 1 and more.routes[-1].target == "__end__" and more.answer is not None
