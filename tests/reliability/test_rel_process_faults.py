@@ -75,10 +75,17 @@ def sandbox_children(proc: subprocess.Popen[str], timeout_s: float = 90.0) -> li
     while time.monotonic() < end:
         assert proc.poll() is None, proc.communicate()
         kids = psutil.Process(proc.pid).children(recursive=True)
-        if any("main.py" in " ".join(_cmdline(kid)) for kid in kids):  # the tests run (not the isolation probe)
-            return kids
+        if any(_is_program(kid) for kid in kids):
+            time.sleep(0.3)  # the program under test runs (the bootstrap has armed PR_SET_PDEATHSIG)
+            return psutil.Process(proc.pid).children(recursive=True)
         time.sleep(0.05)
     raise AssertionError("the run never reached the sandbox")
+
+
+def _is_program(proc: psutil.Process) -> bool:
+    """The sandbox's interpreter running the tests (``python -I -S -c BOOTSTRAP``), not unshare or a probe."""
+    cmd = _cmdline(proc)
+    return len(cmd) > 1 and cmd[1] == "-I" and "main.py" in " ".join(cmd)
 
 
 def _cmdline(proc: psutil.Process) -> list[str]:
@@ -90,7 +97,15 @@ def _cmdline(proc: psutil.Process) -> list[str]:
 
 def no_survivors(procs: list[psutil.Process]) -> list[str]:
     _, alive = psutil.wait_procs(procs, timeout=3)
-    return [" ".join(_cmdline(p)) for p in alive]
+    return [" ".join(_cmdline(p)) for p in alive if _running(p)]
+
+
+def _running(proc: psutil.Process) -> bool:
+    """Not gone and not a zombie (an exited orphan waiting for init to reap it runs nothing)."""
+    try:
+        return proc.status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return False
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT, signal.SIGKILL])
