@@ -92,10 +92,11 @@ def _hard_reason(state: RunState, settings: Settings, signals: Signals) -> str:
             f"(tau {settings.tau_reward}): {steps}"
         )
     new, old = signals.get("round_best") or 0.0, signals.get("earlier_best") or 0.0
+    stalled = signals.get("no_improve") or 0.0
     if new > old:
         return f"hard: improved to {new:.2f} (from {old:.2f}), below {settings.tau_confident}: another round: {steps}"
     return (
-        f"hard: no improvement: round best {new:.2f} <= earlier best {old:.2f} ({signals.get('no_improve'):.0f} "
+        f"hard: no improvement: round best {new:.2f} <= earlier best {old:.2f} ({stalled:.0f} "
         f"of patience {settings.patience}): another round: {steps}"
     )
 
