@@ -49,7 +49,7 @@ def test_status_of_unreachable_external_endpoint() -> None:
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout) == [
         {"name": "external", "model": "smollm2", "base_url": "http://127.0.0.1:9", "pid": None, "healthy": False,
-         "rss_mb": None}
+         "rss_mb": None, "used_by_run": True, "why": "set by ASSAY_BASE_URL"}
     ]  # fmt: skip
 
 
