@@ -117,9 +117,12 @@ def save_results(results: Results, path: Path) -> None:
 
 
 def common(results: Results) -> Results:
-    """Only the items every recipe finished: recipes run on different subsets compare on the same problems.
-    Server counts cover whole phases, so they are dropped when records are."""
-    ids = [{r.item_id for r in results.records if r.recipe == recipe} for recipe in results.recipes()]
+    """Only the items every recipe finished without an error record: recipes run on different subsets (or
+    cut short) compare on the same problems. Server counts cover whole phases, so they are dropped when
+    records are."""
+    ids = [
+        {r.item_id for r in results.records if r.recipe == recipe and r.error is None} for recipe in results.recipes()
+    ]
     keep = set.intersection(*ids) if ids else set()
     kept = [r for r in results.records if r.item_id in keep]
     return Results(meta={**results.meta, "common_items": len(keep)}, records=kept,

@@ -62,6 +62,7 @@ def test_common_keeps_only_items_every_recipe_ran() -> None:
     for i in range(4):
         results.add(Record(item_id=f"x/{i}", recipe="adaptive", correct=True))
     results.add(Record(item_id="x/1", recipe="optillm/re2", correct=False))
+    results.add(Record(item_id="x/2", recipe="optillm/re2", correct=False, error="LLMTimeout: slow"))
     results.server["adaptive"] = ServerCount(generation_tokens=10)
     kept = common(results)
     assert sorted((r.recipe, r.item_id) for r in kept.records) == [("adaptive", "x/1"), ("optillm/re2", "x/1")]
