@@ -179,7 +179,8 @@ def resolve_endpoint(settings: Settings, role: Role) -> Endpoint | None:
     Recorded servers are grouped by the model they serve: an endpoint's replicas are replicas of one model.
     A recorded server that died still counts (unless ``restart_servers`` is off): the first call restarts it.
     The model asked for (``ASSAY_MODEL``, ``--model``, TOML) picks the group; when none was asked for and
-    several generators run, the most recently started one is used (``assay status`` says which).
+    several generators run, the default model (``Settings.model``) if it runs, else the most recently started
+    one (``assay status`` says which and why).
     A missing generator is an error; a missing judge or embedder is ``None`` (callers fall back).
     """
     key = settings.api_key.get_secret_value() if settings.api_key else None
@@ -189,9 +190,9 @@ def resolve_endpoint(settings: Settings, role: Role) -> Endpoint | None:
         return Endpoint(normalise_base_urls(explicit), model, key, why=f"set by ASSAY_{_url_var(role)}")
     asked = _ROLE_FIELDS[role] in settings.model_fields_set
     running = [r for r in _records(settings) if r.role == role]
-    chosen = _pick(running, model if asked else None)
+    chosen = _pick(running, model if asked else None, model)
     if chosen:
-        why = f"asked for ({model})" if asked else _default_why(running, chosen[0])
+        why = f"asked for ({model})" if asked else _default_why(running, chosen[0], model)
         return Endpoint([r.base_url for r in chosen], chosen[0].model, None, tuple(r.name for r in chosen), why)
     if role != "generator":
         return None
@@ -211,19 +212,23 @@ def _records(settings: Settings) -> list[ServerRecord]:
     return [r for r in load_records(settings.home) if r.argv or process_of(r) is not None]
 
 
-def _pick(running: list[ServerRecord], model: str | None) -> list[ServerRecord]:
-    """The records serving ``model`` (served or registry name), else those of the latest-started model."""
+def _pick(running: list[ServerRecord], model: str | None, default: str) -> list[ServerRecord]:
+    """The records serving ``model`` (served or registry name); asked for nothing: the default model's, else
+    those of the most recently started model."""
     if model is not None:
         return [r for r in running if model in (r.model, r.name)]
-    if not running:
-        return []
+    preferred = [r for r in running if default in (r.model, r.name)]
+    if preferred or not running:
+        return preferred
     latest = max(running, key=lambda r: r.started_at)
     return [r for r in running if r.model == latest.model]
 
 
-def _default_why(running: list[ServerRecord], chosen: ServerRecord) -> str:
+def _default_why(running: list[ServerRecord], chosen: ServerRecord, default: str) -> str:
     if len({r.model for r in running}) == 1:
         return "the only one running"
+    if default in (chosen.model, chosen.name):
+        return "the default model; choose another with --model or ASSAY_MODEL"
     return "the most recently started; choose with --model or ASSAY_MODEL"
 
 

@@ -50,9 +50,15 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def test_two_models_are_never_mixed_as_replicas(home: Path) -> None:
-    ep = resolve_endpoint(load_settings(), "generator")
-    assert ep is not None and ep.base_urls == ["http://127.0.0.1:8003"] and ep.model == "qwen2.5-coder-0.5b"
-    assert ep.servers == ("qwen2.5-coder-0.5b",) and "most recently started" in ep.why
+    ep = resolve_endpoint(load_settings(), "generator")  # asked for nothing: the default model, smollm2
+    assert ep is not None and ep.base_urls == ["http://127.0.0.1:8001"] and ep.model == "smollm2"
+    assert ep.servers == ("smollm2",) and ep.why.startswith("the default model")
+
+
+def test_without_the_default_model_the_latest_started_is_used(tmp_path: Path) -> None:
+    save_records(tmp_path, [record("qwen2.5-coder-0.5b", 8003, 200.0), record("other", 8005, 300.0)])
+    ep = resolve_endpoint(Settings(home=tmp_path, base_url=None), "generator")
+    assert ep is not None and ep.model == "other" and "most recently started" in ep.why
 
 
 def test_the_model_asked_for_wins(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -85,10 +91,10 @@ def test_judge_is_resolved_independently(home: Path) -> None:
 
 def test_status_stars_the_generator_run_will_use(home: Path) -> None:
     rows = {row["name"]: row for row in server_status(load_settings())}
-    assert rows["qwen2.5-coder-0.5b"]["used_by_run"] and not rows["smollm2"]["used_by_run"]
+    assert rows["smollm2"]["used_by_run"] and not rows["qwen2.5-coder-0.5b"]["used_by_run"]
     assert not rows["smollm2-judge"]["used_by_run"]
-    rows = {row["name"]: row for row in server_status(load_settings(model="smollm2"))}
-    assert rows["smollm2"]["used_by_run"] and rows["smollm2"]["why"] == "asked for (smollm2)"
+    rows = {row["name"]: row for row in server_status(load_settings(model="qwen2.5-coder-0.5b"))}
+    assert rows["qwen2.5-coder-0.5b"]["used_by_run"] and rows["qwen2.5-coder-0.5b"]["why"].startswith("asked for")
 
 
 def test_status_command_says_which_generator_run_uses(home: Path) -> None:
@@ -98,7 +104,7 @@ def test_status_command_says_which_generator_run_uses(home: Path) -> None:
 
     _register()
     out = CliRunner().invoke(app, ["status"]).output
-    assert "assay run uses * qwen2.5-coder-0.5b at http://127.0.0.1:8003 (the most recently started" in out
+    assert "assay run uses * smollm2 at http://127.0.0.1:8001 (the default model; choose another" in out
 
 
 def _fake(spec: ModelSpec, host: str, port: int) -> list[str]:
@@ -112,7 +118,7 @@ def test_up_of_a_second_generator_keeps_the_first(tmp_path: Path) -> None:
     ensure_up(settings, [first], launcher=_fake, report=lambda _m: None, timeout_s=30)
     try:
         ensure_up(settings, [second], launcher=_fake, report=lambda _m: None, timeout_s=30)
-        ep = resolve_endpoint(settings, "generator")
+        ep = resolve_endpoint(settings, "generator")  # the default (smollm2) is not running: the latest
         assert ep is not None and ep.model == "gen-b" and len(ep.base_urls) == 1
         ep = resolve_endpoint(Settings(home=tmp_path, base_url=None, model="gen-a"), "generator")
         assert ep is not None and ep.model == "gen-a" and len(ep.base_urls) == 1
