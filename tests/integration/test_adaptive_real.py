@@ -73,7 +73,8 @@ async def test_adaptive_end_to_end(
     if task.reference is not None and state.round > 0:
         flips = state.flips
         counted = flips.right_to_wrong + flips.wrong_to_right + flips.right_to_right + flips.wrong_to_wrong
-        assert counted == sum(1 for c in state.candidates if c.origin == "refiner" and c.correct is not None)
+        revisions = [c for c in state.candidates if c.origin in ("refiner", "repair") and c.correct is not None]
+        assert counted == len(revisions)  # every revision, a model's or a tool-driven repair, against its parent
 
 
 async def test_tiny_budget_stops_and_a_bigger_one_continues_on_the_real_server(
