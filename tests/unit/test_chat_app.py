@@ -74,6 +74,8 @@ async def test_ctrl_c_cancels_the_run_and_keeps_the_session() -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         await type_line(pilot, "What is 2 + 2?")
         await until(pilot, lambda: app.live is not None and app.live.active == "solve", "the solver to start")
+        # the stall is armed for the next request: cancel only once it hangs in it, or the second run gets it
+        await until(pilot, lambda: len(fake.requests) >= 1, "the solver's request to hang")
         await pilot.press("ctrl+c")
         await until(pilot, lambda: app.live is not None and app.live.status == "cancelled", "the cancel")
         assert "cancelled; the checkpoint keeps thread" in log_text(app)
