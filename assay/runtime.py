@@ -25,7 +25,7 @@ from langgraph.types import Command, StateSnapshot
 from pydantic import ValidationError
 from pydantic_core import to_jsonable_python
 
-from assay.context import RunContext
+from assay.context import Retriever, RunContext
 from assay.errors import CheckpointError, InputError
 from assay.graphs.registry import build_graph, get_recipe
 from assay.kit import Recipe
@@ -104,22 +104,29 @@ def default_budget(settings: Settings) -> Budget:
 
 
 @asynccontextmanager
-async def default_context(settings: Settings, task: Task) -> AsyncIterator[RunContext]:
-    """Clients from the settings (closed afterwards) and, for QA tasks, the offline retriever."""
+async def client_context(settings: Settings, retriever: Retriever | None = None) -> AsyncIterator[RunContext]:
+    """A ``RunContext`` with clients from the settings, closed afterwards (share it between runs)."""
     from assay.llm.models import make_clients
 
     llm, judge, embedder = make_clients(settings)
-    retriever = None
-    if task.kind == "qa":
-        from assay.tools.search import default_retriever
-
-        retriever = default_retriever(settings)
     try:
         yield RunContext(settings=settings, llm=llm, judge=judge, embedder=embedder, retriever=retriever)
     finally:
         for client in (llm, judge, embedder):
             if client is not None:
                 await client.aclose()
+
+
+@asynccontextmanager
+async def default_context(settings: Settings, task: Task) -> AsyncIterator[RunContext]:
+    """``client_context`` plus, for QA tasks, the offline retriever."""
+    retriever = None
+    if task.kind == "qa":
+        from assay.tools.search import default_retriever
+
+        retriever = default_retriever(settings)
+    async with client_context(settings, retriever) as ctx:
+        yield ctx
 
 
 def new_thread_id() -> str:

@@ -21,7 +21,7 @@ from assay.context import RunContext
 from assay.eval.metrics import delta, scrape
 from assay.eval.records import TEXT_CHARS, CandidateRecord, Record, Results, save_results
 from assay.eval.types import Dataset, Item
-from assay.runtime import Checkpointer, open_checkpointer, run
+from assay.runtime import Checkpointer, client_context, open_checkpointer, run
 from assay.settings import Settings
 from assay.state import Budget, Flips, RunState
 
@@ -133,17 +133,10 @@ def _ok(results: Results, item_id: str, recipe: str) -> bool:
 @asynccontextmanager
 async def bench_context(settings: Settings, dataset: Dataset) -> AsyncIterator[RunContext]:
     """One context for every run: clients from the settings and, for QA sets, the dataset's retriever."""
-    from assay.llm.models import make_clients
-
-    llm, judge, embedder = make_clients(settings)
     make_retriever = getattr(dataset, "retriever", None)
     retriever = make_retriever(settings.home / "eval", settings.home / "search") if make_retriever else None
-    try:
-        yield RunContext(settings=settings, llm=llm, judge=judge, embedder=embedder, retriever=retriever)
-    finally:
-        for client in (llm, judge, embedder):
-            if client is not None:
-                await client.aclose()
+    async with client_context(settings, retriever) as ctx:
+        yield ctx
 
 
 async def run_bench(plan: BenchPlan, results: Results, ctx: RunContext) -> Results:
