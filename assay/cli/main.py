@@ -22,7 +22,7 @@ def _register() -> None:
 
     server_cmds.register(app)
     run_cmd.register(app)
-    graphs_cmd.register(app)  # after run_cmd: replaces its older `graphs`
+    graphs_cmd.register(app)
     from assay.cli import bench_cmd
 
     bench_cmd.register(app)

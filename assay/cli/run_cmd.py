@@ -1,4 +1,4 @@
-"""``assay run`` (one checkpointed graph run) and ``assay graphs`` (list recipes, draw one as Mermaid).
+"""``assay run``: one checkpointed graph run (``assay graphs`` lives in graphs_cmd).
 
 Input is validated before any server is contacted, so a typo costs nothing and prints one line.
 """
@@ -22,7 +22,7 @@ from typer.core import TyperCommand
 from assay.cli._inputs import make_budget, make_task, read_tests
 from assay.cli._render import render, to_json
 from assay.errors import AssayError
-from assay.graphs.registry import build_graph, get_recipe, recipes
+from assay.graphs.registry import get_recipe
 
 __all__ = ["make_budget", "make_task", "read_tests", "register"]
 
@@ -149,18 +149,6 @@ def _show(state: Any, thread_id: str, *, as_json: bool, tau_confident: float) ->
         render(state, thread_id, _out, tau_confident=tau_confident)
 
 
-def graphs_command(
-    show: Annotated[str | None, typer.Option("--show", help="Print this recipe as a Mermaid diagram.")] = None,
-) -> None:
-    """List the graph recipes, or draw one."""
-    if show is not None:
-        get_recipe(show)
-        sys.stdout.write(build_graph(show).compile().get_graph().draw_mermaid())
-        return
-    for recipe in recipes():
-        _out.print(f"[bold]{recipe.name}[/]  {recipe.description}", highlight=False)
-
-
 class _PlainUsage(TyperCommand):
     """``Usage: assay run [OPTIONS] QUESTION`` (typer writes a required argument as ``{QUESTION}``)."""
 
@@ -189,7 +177,6 @@ def _root(
 
 
 def register(app: typer.Typer) -> None:
-    """Add ``run`` and ``graphs`` (and the root ``--version``) to ``app``."""
+    """Add ``run`` (and the root ``--version``) to ``app``."""
     app.callback()(_root)
     app.command("run", cls=_PlainUsage, context_settings={"help_option_names": []})(run_command)
-    app.command("graphs")(graphs_command)

@@ -12,6 +12,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
+from assay.cli import graphs_cmd
 from assay.cli.run_cmd import read_tests, register
 from assay.errors import InputError
 from assay.testing import FakeLLM
@@ -22,6 +23,7 @@ SOLVED = "2 + 2 = 4\nAnswer: 4\nConfidence: 95%"
 def cli() -> typer.Typer:
     app = typer.Typer()
     register(app)
+    graphs_cmd.register(app)
     return app
 
 
