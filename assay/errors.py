@@ -68,3 +68,8 @@ class CheckpointError(AssayError):
 
 class SearchError(AssayError):
     """A retriever cannot search: missing corpus package, unreadable documents folder, failing search API."""
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised in the main thread so a run shuts down as on Ctrl-C (tasks cancelled, sandboxes
+    killed, the checkpoint kept) instead of dying mid-write; exit code 143."""

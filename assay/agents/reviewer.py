@@ -18,7 +18,7 @@ from assay.agents._common import fill, get_prompt, messages, structured_call, us
 from assay.context import RunContext
 from assay.llm.types import Completion
 from assay.signals.reward import split_steps
-from assay.signals.scoring import refresh, step_source
+from assay.signals.scoring import Weights, refresh, step_source
 from assay.state import Candidate, Evidence, Review, RunState, Verdict
 
 PROMPTS: dict[str, str] = {
@@ -83,11 +83,12 @@ def confidently_right(cand: Candidate, tau: float) -> bool:
     return s.evidence >= 1.0 if s.evidence is not None else (s.total or 0.0) >= tau
 
 
-def pick_targets(state: RunState, tau: float) -> list[Candidate]:
-    """Best unreviewed candidates that are not confidently right, current round first."""
+def pick_targets(state: RunState, weights: Weights) -> list[Candidate]:
+    """Best unreviewed candidates that are not confidently right, current round first (ranked by the run's
+    own weights, so a calibrated settings file orders the review targets as it orders the selection)."""
     reviewed = {r.candidate_id for r in state.reviews}
-    pool = refresh([c for c in state.candidates if c.id not in reviewed], state)
-    eligible = [c for c in pool if not confidently_right(c, tau)]
+    pool = refresh([c for c in state.candidates if c.id not in reviewed], state, weights)
+    eligible = [c for c in pool if not confidently_right(c, weights.tau_confident)]
     current = [c for c in eligible if c.round == state.round] or eligible
     return sorted(current, key=lambda c: c.scores.total or 0.0, reverse=True)[:REVIEW_TOP]
 
@@ -170,7 +171,7 @@ async def _review_one(cand: Candidate, state: RunState, ctx: RunContext) -> tupl
 
 async def review(state: RunState, ctx: RunContext) -> dict[str, Any]:
     """Node: reviews for the best not-confidently-right candidates (nothing if every candidate is)."""
-    targets = pick_targets(state, ctx.settings.tau_confident)
+    targets = pick_targets(state, Weights.from_settings(ctx.settings))
     if not targets:
         return {"notes": ["review: no candidate needs a review"]}
     results = await asyncio.gather(*(_review_one(c, state, ctx) for c in targets))

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import signal
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,7 +22,7 @@ from typer.core import TyperCommand
 
 from assay.cli._inputs import make_budget, make_task, read_tests
 from assay.cli._render import render, to_json
-from assay.errors import AssayError
+from assay.errors import AssayError, Terminated
 from assay.graphs.registry import get_recipe
 
 __all__ = ["make_budget", "make_task", "read_tests", "register"]
@@ -126,18 +127,35 @@ def run_command(
     thread_id = thread or new_thread_id()
     progress = _Progress()
     try:
-        with progress.shown(enabled=not human):
+        with progress.shown(enabled=not human), _sigterm_interrupts():
             state = asyncio.run(resume_after_restart(lambda: run(  # a server restart mid-run: resume the thread
                 task, graph=graph, settings=settings, thread_id=thread_id, budget=budget,
                 human=ask_human if human else None, on_event=progress, stream_tokens=progress.live)))  # fmt: skip
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         _err.print(f"the checkpoint keeps the run: resume with --thread {thread_id}", markup=False)
+        if isinstance(exc, Terminated):  # typer would turn it into Ctrl-C's 130
+            _err.print("assay: terminated", markup=False)
+            raise typer.Exit(143) from None
         raise
     except AssayError as exc:
         if progress.started:  # the graph ran: its checkpoint can be resumed
             exc.hint = f"resume with --thread {thread_id}"
         raise
     _show(state, thread_id, as_json=as_json, tau_confident=settings.tau_confident)
+
+
+def _raise_terminated(signum: int, frame: object) -> None:
+    raise Terminated
+
+
+@contextmanager
+def _sigterm_interrupts() -> Iterator[None]:
+    """SIGTERM during the run behaves like Ctrl-C: a clean shutdown and the resume hint (then exit 143)."""
+    previous = signal.signal(signal.SIGTERM, _raise_terminated)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _show(state: Any, thread_id: str, *, as_json: bool, tau_confident: float) -> None:
