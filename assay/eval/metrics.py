@@ -16,6 +16,7 @@ from collections.abc import Sequence
 import httpx
 
 from assay.eval.records import ServerCount
+from assay.llm._metrics import sum_metrics
 
 COUNTERS = {
     "vllm:prompt_tokens_total": "prompt_tokens",
@@ -26,19 +27,7 @@ COUNTERS = {
 
 def parse_metrics(text: str) -> dict[str, float]:
     """Sum of each counter in ``COUNTERS`` over all its label sets, keyed by the short name."""
-    found = dict.fromkeys(COUNTERS.values(), 0.0)
-    for line in text.splitlines():
-        if not line or line.startswith("#"):
-            continue
-        name = line.split("{", 1)[0].split(" ", 1)[0]
-        short = COUNTERS.get(name)
-        if short is None:
-            continue
-        try:
-            found[short] += float(line.rsplit(" ", 1)[1])
-        except (IndexError, ValueError):
-            continue
-    return found
+    return {COUNTERS[name]: value for name, value in sum_metrics(text, COUNTERS).items()}
 
 
 async def scrape(roots: Sequence[str], *, transport: httpx.AsyncBaseTransport | None = None) -> dict[str, float]:

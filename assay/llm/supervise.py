@@ -25,8 +25,9 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TypeVar
 
-from assay.errors import AssayError, LLMError, LLMHTTPError, ServerDied, UnknownModel
+from assay.errors import AssayError, LLMError, LLMHTTPError, LLMTimeout, ServerDied, UnknownModel
 from assay.llm import _procs
+from assay.llm._metrics import engine_stalled
 from assay.llm._state import ServerRecord, load_records, process_of, save_records
 from assay.llm.provision import acquire, home_lock
 from assay.llm.server import REUSE_HEALTH_TIMEOUT_S, is_healthy, log_tail, server_env, wait_healthy
@@ -37,6 +38,7 @@ T = TypeVar("T")
 Report = Callable[[str], None]
 RESTART_LIMIT = 1  # automatic restarts per server started by `assay up`
 STARTUP_S = 600.0
+STALL_WINDOW_S = 30.0  # a timed-out call's server counted no token this long with requests in flight: wedged
 _LOCK = threading.Lock()  # one diagnosis/restart at a time in this process (any thread, any event loop)
 _restarted_at: dict[tuple[Path, str], float] = {}  # (home, server name) -> time.time() a restart finished
 _count = [0]
@@ -58,8 +60,9 @@ def _worth_checking(error: LLMError) -> bool:
     return not (isinstance(error, LLMHTTPError) and 400 <= error.status_code < 500 and error.status_code != 408)
 
 
-def diagnose(record: ServerRecord, error: LLMError | None, health_timeout_s: float) -> str | None:
-    """Why ``record``'s server is dead or wedged, or ``None`` when it is fine."""
+def diagnose(record: ServerRecord, error: LLMError | None, health_timeout_s: float,
+             stall_window_s: float = STALL_WINDOW_S) -> str | None:  # fmt: skip
+    """Why ``record``'s server is dead or wedged, or ``None`` when it is fine (or merely busy)."""
     if process_of(record) is None:
         return "exited"
     text = str(error or "")
@@ -67,6 +70,8 @@ def diagnose(record: ServerRecord, error: LLMError | None, health_timeout_s: flo
         return "lost its engine (EngineDeadError)"
     if not is_healthy(record.base_url, timeout_s=health_timeout_s):
         return "does not answer /health"
+    if isinstance(error, LLMTimeout) and (stuck := engine_stalled(record.base_url, stall_window_s)) is not None:
+        return f"is wedged ({stuck:.0f} requests in flight, no token counted in {stall_window_s:g}s)"
     return None
 
 
@@ -74,8 +79,10 @@ class ServerSupervisor:
     """Restarts the servers ``names`` (records in ``home``'s servers.json) once each when they die."""
 
     def __init__(self, home: Path, names: Sequence[str], *, report: Report = _stderr,
-                 health_timeout_s: float = REUSE_HEALTH_TIMEOUT_S, startup_s: float = STARTUP_S) -> None:  # fmt: skip
+                 health_timeout_s: float = REUSE_HEALTH_TIMEOUT_S, startup_s: float = STARTUP_S,
+                 stall_window_s: float = STALL_WINDOW_S) -> None:  # fmt: skip
         self.home = home
+        self.stall_window_s = stall_window_s
         self.names = tuple(names)
         self.report = report
         self.health_timeout_s = health_timeout_s
@@ -101,7 +108,8 @@ class ServerSupervisor:
 
     def _recover_locked(self, error: LLMError, since: float) -> bool:
         mine = [r for r in load_records(self.home) if r.name in self.names]
-        sick = [(r, why) for r in mine if (why := diagnose(r, error, self.health_timeout_s)) is not None]
+        windows = (self.health_timeout_s, self.stall_window_s)
+        sick = [(r, why) for r in mine if (why := diagnose(r, error, *windows)) is not None]
         if not sick:  # healthy: restarted by another process meanwhile, or the failure was not the server's
             return any(r.started_at > since for r in mine)
         for record, why in sick:

@@ -5,6 +5,8 @@ Each start increments ``STATE_DIR/starts``; ``STATE_DIR/mode.json`` scripts it:
 ``REQUEST <path> <first 40 characters of the first message>``.
 ``{"dead_on_starts": [1]}``: on that start the EngineCore "dies" at the first request (HTTP 500, then /health 500).
 ``{"hang_on_starts": [1]}``: on that start the first request wedges the server (no answer again, /health included).
+``{"stuck_on_starts": [1]}``: on that start the engine wedges: requests never answer, /health still says 200, and
+``/metrics`` shows them in flight with no token counted (the wedge ``assay.llm.supervise`` finds by progress).
 """
 
 import json
@@ -22,6 +24,8 @@ MODE = json.loads((STATE / "mode.json").read_text()) if (STATE / "mode.json").ex
 DEAD = START in MODE.get("dead_on_starts", [])
 died, wedged = threading.Event(), threading.Event()
 HANG = START in MODE.get("hang_on_starts", [])
+STUCK = START in MODE.get("stuck_on_starts", [])
+counts = {"in_flight": 0, "tokens": 0}
 ENGINE_DEAD = "EngineCore encountered an issue. See stack trace (above) for the root cause."
 print(f"fake vllm start {START} dead={DEAD} hang={HANG}", flush=True)
 
@@ -50,6 +54,16 @@ class Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         if wedged.is_set():
             time.sleep(3600)
+        if self.path == "/metrics":
+            text = (
+                f'vllm:num_requests_running{{engine="0"}} {counts["in_flight"]}.0\n'
+                f'vllm:generation_tokens_total{{engine="0"}} {counts["tokens"]}.0\n'
+            ).encode()
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(text)))
+            self.end_headers()
+            self.wfile.write(text)
+            return
         self._send(500 if died.is_set() else 200, {})
 
     def do_POST(self) -> None:
@@ -59,11 +73,15 @@ class Handler(BaseHTTPRequestHandler):
         if HANG:
             wedged.set()
             time.sleep(3600)
+        if STUCK:
+            counts["in_flight"] += 1
+            time.sleep(3600)
         if DEAD:
             died.set()
             self._send(500, {"error": {"message": ENGINE_DEAD, "type": "InternalServerError", "code": 500}})
             print("ERROR EngineDeadError: " + ENGINE_DEAD, flush=True)
             return
+        counts["tokens"] += 4
         self._send(200, reply(body))
 
     def log_message(self, *args: object) -> None:

@@ -104,6 +104,17 @@ async def test_a_wedged_server_is_noticed_by_its_health_and_restarted(settings: 
     assert starts(settings) == 2
 
 
+async def test_a_stuck_engine_behind_a_healthy_api_is_found_by_its_progress_and_restarted(
+    settings: Settings, capfd: pytest.CaptureFixture[str], waits: list[float]
+) -> None:
+    record = up(settings, {"stuck_on_starts": [1]})
+    supervisor = ServerSupervisor(settings.home, ["fake-gen"], health_timeout_s=0.5, stall_window_s=0.5)
+    async with LLMClient(record.base_url, model="m", timeout_s=1.0, max_attempts=1, supervisor=supervisor) as llm:
+        assert (await llm.chat(USER)).text == "reply from start 2"
+    assert starts(settings) == 2
+    assert "is wedged (1 requests in flight, no token counted in 0.5s); restarting it once" in capfd.readouterr().err
+
+
 async def test_a_busy_server_that_answers_health_is_not_restarted(settings: Settings, waits: list[float]) -> None:
     record = up(settings)
     supervisor = ServerSupervisor(settings.home, ["fake-gen"], health_timeout_s=0.5, report=lambda _m: None)
