@@ -17,22 +17,25 @@ class UsageMeter:
     """Counts calls and tokens: ``add`` after each reply, ``total`` for a snapshot, ``track`` for one run."""
 
     def __init__(self, name: str) -> None:
-        self._calls = self._prompt_tokens = self._completion_tokens = 0
+        self._calls = self._prompt_tokens = self._completion_tokens = self._sequence_prompt_tokens = 0
         self._tracks: ContextVar[tuple[Usage, ...]] = ContextVar(name, default=())
 
     def add(self, usage: Usage) -> None:
         self._calls += usage.calls
         self._prompt_tokens += usage.prompt_tokens
         self._completion_tokens += usage.completion_tokens
+        self._sequence_prompt_tokens += usage.sequence_prompt_tokens
         for tally in self._tracks.get():
             tally.calls += usage.calls
             tally.prompt_tokens += usage.prompt_tokens
             tally.completion_tokens += usage.completion_tokens
+            tally.sequence_prompt_tokens += usage.sequence_prompt_tokens
 
     @property
     def total(self) -> Usage:
         """Totals since the meter was made (a snapshot)."""
-        return Usage(calls=self._calls, prompt_tokens=self._prompt_tokens, completion_tokens=self._completion_tokens)
+        return Usage(calls=self._calls, prompt_tokens=self._prompt_tokens, completion_tokens=self._completion_tokens,
+                     sequence_prompt_tokens=self._sequence_prompt_tokens)  # fmt: skip
 
     @contextmanager
     def track(self) -> Iterator[Usage]:

@@ -78,7 +78,6 @@ class LLMClient:
         self._next = 0
         self._urls: dict[str, httpx.URL] = {}
         self._meter = UsageMeter(f"assay_llm_tracks_{id(self)}")
-        self._account = self._meter.add
 
     # -- generation -------------------------------------------------------------------------------------------
 
@@ -124,7 +123,7 @@ class LLMClient:
             result = _parse.parse_completion(data, chat=chat, latency_s=time.perf_counter() - start)
         except _parse.SHAPE_ERRORS as exc:
             raise _parse.shape_error(url, path, exc) from None
-        self._account(result.usage)
+        self._account(result.usage, body.get("n"))
         return result
 
     async def score(self, text: str, *, top_logprobs: int = 0, model: str | None = None) -> PromptScore:
@@ -166,7 +165,7 @@ class LLMClient:
                 async for event in events:
                     for chunk in _parse.checked(url, path, _parse.parse_stream_event, event):
                         if chunk.usage is not None:
-                            self._account(chunk.usage)
+                            self._account(chunk.usage, body.get("n"))
                             accounted = True
                         yield chunk
             except LLMError as exc:  # no retry mid-stream; a dead server is restarted for the next call
@@ -220,6 +219,11 @@ class LLMClient:
         return True
 
     # -- accounting -------------------------------------------------------------------------------------------
+
+    def _account(self, usage: Usage, n: Any = 1) -> None:
+        """Count one reply: its usage, with the prompt once per sequence as the server counts it (``n``)."""
+        usage.sequence_prompt_tokens = usage.prompt_tokens * max(1, int(n or 1))
+        self._meter.add(usage)
 
     @property
     def usage(self) -> Usage:

@@ -32,6 +32,9 @@ class Usage(BaseModel):
     calls: int = 0
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    # The prompt once per generated sequence (prompt x n), as vLLM's ``vllm:prompt_tokens_total`` counts it;
+    # ``prompt_tokens`` counts an ``n=k`` request's prompt once, as the response's usage says.
+    sequence_prompt_tokens: int = 0
 
     @property
     def total_tokens(self) -> int:
@@ -42,6 +45,7 @@ class Usage(BaseModel):
             calls=self.calls + other.calls,
             prompt_tokens=self.prompt_tokens + other.prompt_tokens,
             completion_tokens=self.completion_tokens + other.completion_tokens,
+            sequence_prompt_tokens=self.sequence_prompt_tokens + other.sequence_prompt_tokens,
         )
 
 
