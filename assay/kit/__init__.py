@@ -55,6 +55,7 @@ from assay.kit._stops import (
     Stopped,
     StopRule,
     Stops,
+    Unguided,
     Unrefuted,
     Verified,
 )
@@ -89,6 +90,7 @@ __all__ = [
     "StopRule",
     "Stopped",
     "Stops",
+    "Unguided",
     "Unrefuted",
     "Update",
     "UpdateError",

@@ -15,7 +15,8 @@ from typing import Protocol
 
 from assay.settings import Settings
 from assay.signals.confidence import answer_key
-from assay.signals.select import total
+from assay.signals.scoring import evidence_status
+from assay.signals.select import best_candidate, total
 from assay.state import BUDGET, CONFIDENT, MAX_ROUNDS, NO_IMPROVEMENT, RunState
 
 
@@ -134,6 +135,29 @@ class Unrefuted:
         failed = {e.candidate_id for e in state.evidence if e.passed is False}
         clean = [c.id for c in state.round_candidates() if c.id not in failed]
         return f"stop: no tool evidence against {clean[0]}" if clean else None
+
+    def thresholds(self, state: RunState, settings: Settings) -> dict[str, float]:
+        return {}
+
+
+@dataclass(frozen=True)
+class Unguided:
+    """For kinds whose tools are decisive (``kinds``): stop once the best candidate has no decisive evidence
+    against it. A revision then has nothing to act on but self-critique, which flips right answers to wrong
+    (A3, A4); CRITIC revises on tool evidence only (B1). While every candidate is refuted (failing tests, a
+    wrong stated calculation), the loop goes on with that evidence in the reviewer's and refiner's prompts."""
+
+    kinds: frozenset[str] = frozenset({"code", "math"})
+    reason: str = "unguided"
+
+    def check(self, state: RunState, p: Progress, settings: Settings) -> str | None:
+        best = best_candidate(state.candidates)
+        if state.task.kind not in self.kinds or best is None:
+            return None
+        status = evidence_status(best, state.evidence, state.task.kind)
+        if status in ("refuted", "non_answer"):
+            return None
+        return f"stop: no tool refutes the best candidate {best.id} ({status}): a revision would be unguided"
 
     def thresholds(self, state: RunState, settings: Settings) -> dict[str, float]:
         return {}

@@ -24,6 +24,7 @@ class Script:
     totals: dict[str, float] = field(default_factory=dict)
     rewards: dict[str, float] = field(default_factory=dict)
     evidence: dict[str, float] = field(default_factory=dict)  # answer -> Scores.evidence (absent: None)
+    passed: dict[str, bool | None] = field(default_factory=dict)  # answer -> verify's outcome (absent: False)
     reference: str | None = None
     calls_per_node: int = 1
     tokens_per_node: int = 10
@@ -62,7 +63,8 @@ class Script:
     async def verify(self, state: RunState, ctx: RunContext) -> dict[str, Any]:
         usage = self._spend("verify")
         evidence = [
-            Evidence(id=f"e{c.id}", candidate_id=c.id, tool="program", input="", outcome="ok", passed=False)
+            Evidence(id=f"e{c.id}", candidate_id=c.id, tool="program", input="", outcome="ok",
+                     passed=self.passed.get(c.answer or "", False))
             for c in state.round_candidates()
         ]
         return {"evidence": evidence, "usage": usage}

@@ -158,6 +158,21 @@ async def test_cheap_tools_run_before_the_first_score(kind: str) -> None:
     assert state.stopped_by == "confident" and state.answer == "4"
 
 
+@pytest.mark.parametrize("kind", ["code", "math"])
+async def test_a_hard_problem_whose_best_answer_no_tool_refutes_is_not_revised(kind: str) -> None:
+    script = Script(["3", "5"], ["4"], totals={"3": 0.6, "5": 0.3, "4": 0.9}, passed={"3": None})
+    state = await run_graph(script, kind=kind, tau_confident=0.8)
+    assert state.stopped_by == "unguided" and state.answer == "3"
+    assert "no tool refutes the best candidate s0" in state.routes[0].reason
+    assert script.calls["review"] == 0 and script.calls["refine"] == 0
+
+
+async def test_qa_is_still_revised_when_nothing_refutes_its_best_answer() -> None:
+    script = Script(["3", "5"], ["4"], totals={"3": 0.6, "5": 0.3, "4": 0.9}, passed={"3": None})
+    state = await run_graph(script, kind="qa", tau_confident=0.8)
+    assert state.stopped_by == "confident" and script.calls["refine"] == 1
+
+
 async def test_failing_evidence_blocks_the_easy_path() -> None:
     agreed = {"totals": {"4": 0.7}, "rewards": {"4": 0.95}}
     passing = await run_graph(Script(["4", "4", "4"], **agreed, evidence={"4": 1.0}), kind="code")
