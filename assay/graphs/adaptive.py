@@ -10,9 +10,9 @@ ones of a costly-tool kind (QA) verify first and are scored again before any rev
 refine -> verify -> score until confident, stalled, out of budget or out of rounds. Code and math, whose tools
 are decisive, are revised only while a tool refutes the best candidate (``kit.Unguided``, B1): failing tests or
 a wrong stated calculation give the refiner something to act on; self-critique alone does not (A3, A4).
-The loop keeps the whole candidate pool and returns the best-scored candidate, never blindly the last revision (E1), and counts
-right/wrong flips of every revision when a reference is known (A3). The refiner sees the round number so it
-can raise its temperature and avoid answers already tried (J1).
+The loop keeps the whole candidate pool and returns the best-scored candidate, never blindly the last revision
+(E1), and counts right/wrong flips of every revision when a reference is known (A3). The refiner sees the round
+number so it can raise its temperature and avoid answers already tried (J1).
 
 Every decision is a ``Route`` record carrying the signal values and thresholds it was made on.
 """

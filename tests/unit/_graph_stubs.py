@@ -63,8 +63,14 @@ class Script:
     async def verify(self, state: RunState, ctx: RunContext) -> dict[str, Any]:
         usage = self._spend("verify")
         evidence = [
-            Evidence(id=f"e{c.id}", candidate_id=c.id, tool="program", input="", outcome="ok",
-                     passed=self.passed.get(c.answer or "", False))
+            Evidence(
+                id=f"e{c.id}",
+                candidate_id=c.id,
+                tool="program",
+                input="",
+                outcome="ok",
+                passed=self.passed.get(c.answer or "", False),
+            )
             for c in state.round_candidates()
         ]
         return {"evidence": evidence, "usage": usage}
