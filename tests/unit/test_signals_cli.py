@@ -111,3 +111,9 @@ def test_unreachable_hint_depends_on_ASSAY_BASE_URL(monkeypatch: pytest.MonkeyPa
     monkeypatch.setenv("ASSAY_BASE_URL", "http://127.0.0.1:1")
     message = str(unreachable(["http://127.0.0.1:1"]))
     assert "or set ASSAY_BASE_URL" not in message and "ASSAY_BASE_URL names is running" in message
+
+
+@pytest.mark.parametrize("command", [[], ["bench"], ["up"], ["status"], ["chat"], ["serve"], ["graphs"]])
+def test_no_help_page_shows_a_type_next_to_an_on_off_flag(command: list[str], tmp_path: Path) -> None:
+    helped = assay(*command, "--help", home=tmp_path).stdout.decode()
+    assert "--help" in helped and "<bool>" not in helped
