@@ -25,6 +25,7 @@ class Script:
     rewards: dict[str, float] = field(default_factory=dict)
     evidence: dict[str, float] = field(default_factory=dict)  # answer -> Scores.evidence (absent: None)
     passed: dict[str, bool | None] = field(default_factory=dict)  # answer -> verify's outcome (absent: False)
+    tool: str = "program"  # the tool verify's evidence names
     reference: str | None = None
     calls_per_node: int = 1
     tokens_per_node: int = 10

@@ -8,7 +8,7 @@ from _graph_stubs import Script, make_ctx
 
 from assay.context import RunContext
 from assay.graphs.adaptive import build_adaptive
-from assay.state import Budget, Candidate, Evidence, RunState, Scores, Task
+from assay.state import Budget, Candidate, RunState, Scores, Task
 
 
 async def run_graph(script: Script, kind: str, **settings: Any) -> RunState:
@@ -47,29 +47,14 @@ async def test_round_zero_reason_names_the_steps_that_actually_run() -> None:
 
 
 async def test_qa_goes_verify_score_route_and_a_supported_answer_stops_without_review() -> None:
-    script = Script(["Paris", "Lyon"], ["Nice"])
-
-    async def factcheck(state: RunState, ctx: RunContext) -> dict[str, Any]:
-        script.calls["verify"] += 1
-        found = [
-            Evidence(
-                id=f"ev-{c.id}",
-                candidate_id=c.id,
-                tool="factcheck",
-                input="",
-                outcome="checked",
-                passed=c.answer == "Paris",
-            )
-            for c in state.round_candidates()
-        ]
-        return {"evidence": found}
+    script = Script(["Paris", "Lyon"], ["Nice"], passed={"Paris": True}, tool="factcheck")
 
     async def score(state: RunState, ctx: RunContext) -> dict[str, Any]:
         script.calls["score"] += 1
         backed = {e.candidate_id for e in state.evidence if e.passed}
         return {"candidates": [_scored(c, 0.9 if c.id in backed else 0.4) for c in state.candidates]}
 
-    app = build_adaptive(**{**script.nodes(), "verify": factcheck, "score": score}).compile()
+    app = build_adaptive(**{**script.nodes(), "score": score}).compile()
     start = RunState(task=Task(question="What is the capital of France?", kind="qa"))
     state = RunState.model_validate(await app.ainvoke(start, context=make_ctx(tau_confident=0.8)))
     assert [(r.source, r.target) for r in state.routes[:2]] == [("route", "verify"), ("route", "select")]
