@@ -1,8 +1,9 @@
-"""Fixtures shared by the unit and integration suites."""
+"""Fixtures shared by the unit, reliability and integration suites."""
 
 from __future__ import annotations
 
 import importlib.util
+import os
 from pathlib import Path
 from types import ModuleType
 
@@ -19,3 +20,14 @@ def client_tour() -> ModuleType:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+@pytest.fixture
+def isolated_assay_env(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """No developer ASSAY_* variable and a private ASSAY_HOME (the unit and reliability suites use it always)."""
+    for name in list(os.environ):
+        if name.startswith("ASSAY_"):
+            monkeypatch.delenv(name)
+    home = tmp_path_factory.mktemp("assay-home")
+    monkeypatch.setenv("ASSAY_HOME", str(home))
+    return home

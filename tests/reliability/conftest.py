@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 from pathlib import Path
 
 import pytest
@@ -12,14 +11,9 @@ from assay.llm import _retry
 
 
 @pytest.fixture(autouse=True)
-def _isolated_assay_env(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    for name in list(os.environ):
-        if name.startswith("ASSAY_"):
-            monkeypatch.delenv(name)
-    home = tmp_path_factory.mktemp("assay-home")
-    monkeypatch.setenv("ASSAY_HOME", str(home))
-    monkeypatch.setenv("ASSAY_CONFIG", str(home / "no-such.toml"))
-    return home
+def _isolated_assay_env(isolated_assay_env: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("ASSAY_CONFIG", str(isolated_assay_env / "no-such.toml"))
+    return isolated_assay_env
 
 
 @pytest.fixture
