@@ -30,6 +30,7 @@ async def test_chat_n_samples_with_logprobs_and_top() -> None:
     assert out.choices[1].logprobs is not None and out.choices[1].logprobs[0].logprob == -2.0
     # prompt: 6 words; completion: 2 + 1 + 2 words over the three choices
     assert (out.usage.calls, out.usage.prompt_tokens, out.usage.completion_tokens) == (1, 6, 5)
+    assert out.usage.sequence_prompt_tokens == 18 == llm.usage.sequence_prompt_tokens  # vLLM's count: prompt x n
     sent = fake.requests[0].body
     assert (sent["n"], sent["seed"], sent["temperature"], sent["logprobs"], sent["top_logprobs"]) == (
         3,
