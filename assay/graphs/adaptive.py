@@ -103,7 +103,7 @@ def _hard_reason(state: RunState, settings: Settings, signals: Signals) -> str:
     )
 
 
-decide = kit.router(kit.DEFAULT_STOPS | kit.Unguided(CHEAP_TOOLS), _hard_target, gate=Easy(), why=_hard_reason)
+decide = kit.router(kit.DEFAULT_STOPS | kit.Unguided(), _hard_target, gate=Easy(), why=_hard_reason)
 aggregate = kit.finish(kit.weighted_vote(kit.first_round), reason=EASY, source="aggregate")
 
 

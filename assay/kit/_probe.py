@@ -16,13 +16,13 @@ from assay.context import RunContext
 from assay.kit._nodes import NodeFn, Update, with_settings
 from assay.kit._rounds import Signals
 from assay.kit._selectors import Choice, best_of, first_round
+from assay.kit._stops import DECISIVE_KINDS  # only a decisive tool's confirmation accepts these kinds
 from assay.settings import Settings
 from assay.signals.confidence import logprob_confidence
 from assay.signals.scoring import Weights, evidence_status, refresh
 from assay.state import Route, RunState
 
 ACCEPT = "aggregate"
-DECISIVE_KINDS = frozenset({"code", "math"})  # kinds with a decisive tool: only its confirmation accepts
 
 
 def greedy_only(state: RunState) -> bool:

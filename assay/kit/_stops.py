@@ -19,6 +19,8 @@ from assay.signals.scoring import evidence_status
 from assay.signals.select import best_candidate, total
 from assay.state import BUDGET, CONFIDENT, MAX_ROUNDS, NO_IMPROVEMENT, RunState
 
+DECISIVE_KINDS = frozenset({"code", "math"})  # kinds whose built-in tools decide: tests, re-run arithmetic
+
 
 @dataclass(frozen=True)
 class Progress:
@@ -147,7 +149,7 @@ class Unguided:
     (A3, A4); CRITIC revises on tool evidence only (B1). While every candidate is refuted (failing tests, a
     wrong stated calculation), the loop goes on with that evidence in the reviewer's and refiner's prompts."""
 
-    kinds: frozenset[str] = frozenset({"code", "math"})
+    kinds: frozenset[str] = DECISIVE_KINDS
     reason: str = "unguided"
 
     def check(self, state: RunState, p: Progress, settings: Settings) -> str | None:
