@@ -108,8 +108,7 @@ class ServerSupervisor:
 
     def _recover_locked(self, error: LLMError, since: float) -> bool:
         mine = [r for r in load_records(self.home) if r.name in self.names]
-        windows = (self.health_timeout_s, self.stall_window_s)
-        sick = [(r, why) for r in mine if (why := diagnose(r, error, *windows)) is not None]
+        sick = [(r, why) for r in mine if (why := self._diagnose(r, error)) is not None]
         if not sick:  # healthy: restarted by another process meanwhile, or the failure was not the server's
             return any(r.started_at > since for r in mine)
         for record, why in sick:
@@ -117,6 +116,9 @@ class ServerSupervisor:
                 raise _died(record, f"{why} again after an automatic restart; start it with `assay up`")
             self._restart(record, why)
         return True
+
+    def _diagnose(self, record: ServerRecord, error: LLMError) -> str | None:
+        return diagnose(record, error, self.health_timeout_s, self.stall_window_s)
 
     def _restart(self, record: ServerRecord, why: str) -> None:
         self.report(f"{record.name} at {record.base_url} {why}; restarting it once (log: {record.log})")
