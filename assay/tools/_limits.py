@@ -17,6 +17,8 @@ MAIN_FILE = "main.py"
 # argv: uid cpu_s as_bytes nproc fsize_bytes nofile no_new_privs (bwrap sets no_new_privs itself; the other
 # backends need it so setuid-root binaries cannot regain privileges after the uid drop). The same backends
 # re-arm PR_SET_PDEATHSIG (SIGKILL) after the uid drop, which clears it: the program dies with its parent.
+# A parent that died before the re-arm sends no signal, so the bootstrap then checks its lifeline: stdout is a
+# pipe only `assay` reads, and a pipe whose reader is gone polls POLLERR (8). Then it exits 137 before main.py.
 BOOTSTRAP = """\
 import os,sys,resource as R
 a=[int(x) for x in sys.argv[1:8]]
@@ -26,7 +28,9 @@ for k,v in zip(L,a[2:6]+[0]):R.setrlimit(k,(v,v))
 if a[6]:import ctypes;ctypes.CDLL(None).prctl(38,1,0,0,0)
 if a[0]>0:os.setgroups([]);os.setgid(a[0]);os.setuid(a[0])
 if a[6]:ctypes.CDLL(None).prctl(1,9,0,0,0)
-sys.argv=['main.py'];del a,c,k,v,L
+import select as S;P=S.poll();P.register(1,4)
+if any(e&8 for _,e in P.poll(0)):os._exit(137)
+sys.argv=['main.py'];del a,c,k,v,L,P,S
 exec(compile(open('main.py','rb').read(),'main.py','exec'),{'__name__':'__main__','__builtins__':__builtins__})
 """
 

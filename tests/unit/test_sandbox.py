@@ -108,3 +108,25 @@ async def test_weak_mode_still_times_out() -> None:
     result = await run_python("while True:\n    pass\n", timeout_s=0.5, isolation="none", allow_weak=True)
     assert result.timed_out
     assert result.isolation == "none"
+
+
+@pytest.mark.parametrize("reader_alive", [True, False])
+def test_bootstrap_never_starts_the_program_once_assay_is_gone(reader_alive: bool, tmp_path: Path) -> None:
+    """The window a SIGKILL of `assay` left open: its child died before the bootstrap re-armed PDEATHSIG. The
+    bootstrap's lifeline check (stdout's reader is gone) must stop it before ``main.py`` runs."""
+    import os
+    import subprocess
+    import sys
+
+    from assay.tools._limits import BOOTSTRAP, MAIN_FILE, Limits
+
+    (tmp_path / MAIN_FILE).write_text("open('ran', 'w').write('yes')\n")
+    read_end, write_end = os.pipe()
+    if not reader_alive:
+        os.close(read_end)  # what the kernel does to assay's end of the pipe when assay dies
+    argv = [sys.executable, "-I", "-S", "-c", BOOTSTRAP, *Limits(cpu_s=10, memory_mb=1024).argv(0, False)]
+    code = subprocess.run(argv, cwd=tmp_path, stdout=write_end, timeout=60, check=False).returncode
+    os.close(write_end)
+    if reader_alive:
+        os.close(read_end)
+    assert (code, (tmp_path / "ran").exists()) == ((0, True) if reader_alive else (137, False))
