@@ -65,6 +65,13 @@ def prefill_args(spec: ModelSpec) -> list[str]:
     return ["--no-enable-chunked-prefill", "--max-num-batched-tokens", str(max(8192, 2 * spec.max_model_len))]
 
 
+# vLLM kills its EngineCore when one model step takes longer than this (default 300 s). Measured here: with
+# both engines on one core and the machine at load 14, a judge step of 19 prompts passed 300 s and the judge
+# died ("RPC call to execute_model timed out"). A slow step on a starved CPU is not a dead engine; a wedged one
+# is caught by the supervisor's /metrics stall check (STALL_WINDOW_S) instead.
+EXECUTE_MODEL_TIMEOUT_S = 3600
+
+
 def server_env(home: Path) -> dict[str, str]:
     return {
         **os.environ,
@@ -72,6 +79,7 @@ def server_env(home: Path) -> dict[str, str]:
         "VLLM_NO_USAGE_STATS": "1",
         "DO_NOT_TRACK": "1",
         "VLLM_CACHE_ROOT": str(home / "vllm-cache"),
+        "VLLM_EXECUTE_MODEL_TIMEOUT_SECONDS": str(EXECUTE_MODEL_TIMEOUT_S),
     }
 
 
