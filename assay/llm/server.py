@@ -72,8 +72,25 @@ def prefill_args(spec: ModelSpec) -> list[str]:
 EXECUTE_MODEL_TIMEOUT_S = 3600
 
 
-def server_env(home: Path) -> dict[str, str]:
+def cpu_binding(role: str, cpus: Sequence[int] | None = None) -> str:
+    """``VLLM_CPU_OMP_THREADS_BIND`` for one server: the generator gets every CPU but the last, the judge and
+    the embedder get the last one.
+
+    vLLM's ``auto`` binds every engine to the same first cores: on a 2-core machine the generator and the judge
+    both ran on core 0, and a judge restarted while the generator was busy got 2 % of a CPU and had not loaded
+    its weights after 7 minutes (measured 2026-12-01, docs/RELIABILITY.md). One CPU: no binding at all.
+    """
+    ids = sorted(cpus if cpus is not None else os.sched_getaffinity(0))
+    if len(ids) < 2:
+        return "nobind"
+    chosen = ids[:-1] if role == "generator" else ids[-1:]
+    return ",".join(str(i) for i in chosen)
+
+
+def server_env(home: Path, role: str) -> dict[str, str]:
+    """The environment of one embedded server; a binding the user exported is kept."""
     return {
+        "VLLM_CPU_OMP_THREADS_BIND": cpu_binding(role),
         **os.environ,
         "HF_HUB_OFFLINE": "1",
         "VLLM_NO_USAGE_STATS": "1",
@@ -114,7 +131,7 @@ def log_tail(path: Path | str, lines: int = LOG_TAIL) -> str:
 def _launch(home: Path, spec: ModelSpec, argv: list[str], host: str, port: int) -> ServerRecord:
     log = home / "logs" / f"{spec.name}.log"
     try:
-        proc = _procs.spawn(argv, log, server_env(home), home)
+        proc = _procs.spawn(argv, log, server_env(home, spec.role), home)
     except OSError as exc:  # the vLLM python is missing or not executable
         raise ServerError(f"cannot start {spec.name}: {exc}") from None
     return ServerRecord(

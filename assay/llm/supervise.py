@@ -144,7 +144,7 @@ def _respawn(home: Path, record: ServerRecord) -> ServerRecord:
     """The same command on the same port (clients keep their URLs); the log keeps the crash above it."""
     with Path(record.log).open("a") as log:
         log.write(f"\n--- restarted by assay at {time.strftime('%Y-%m-%d %H:%M:%S')} ---\n")
-    proc = _procs.spawn(record.argv, Path(record.log), server_env(home), home, append=True)
+    proc = _procs.spawn(record.argv, Path(record.log), server_env(home, record.role), home, append=True)
     new = replace(record, pid=proc.pid, create_time=proc.create_time(), started_at=time.time(),
                   restarts=record.restarts + 1)  # fmt: skip
     save_records(home, [new if r.name == record.name else r for r in load_records(home)])
