@@ -36,7 +36,7 @@ def _answer_line(text: str) -> str | None:
         return str(boxed[-1]).strip()
     lines = _ANSWER_LINE.findall(text)
     if lines:
-        value = str(lines[-1]).strip().strip("*").strip()
+        value = _CONFIDENCE.sub("", str(lines[-1])).strip().strip("*").strip()  # "Answer: X. Confidence: 85%"
         return value or None
     return None
 

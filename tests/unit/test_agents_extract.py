@@ -36,6 +36,14 @@ def test_extract_qa_and_open() -> None:
     assert extract_answer("A poem.\nConfidence: 50%", "open") == "A poem."
 
 
+def test_a_confidence_on_the_answer_line_is_not_part_of_the_answer() -> None:
+    """qwen2.5-coder-0.5b writes both on one line (seen on SQuAD); the stored answer and the scorer saw both."""
+    reply = "Answer: Tesla worked on alternating current in 1888. Confidence: 85%"
+    assert extract_answer(reply, "qa") == "Tesla worked on alternating current in 1888."
+    assert extract_answer("Answer: 391 (confidence: 90 %)", "math") == "391"
+    assert extract_confidence(reply) == 0.85
+
+
 def test_extract_confidence() -> None:
     assert extract_confidence("Answer: 3\nConfidence: 85%") == pytest.approx(0.85)
     assert extract_confidence("confidence = 7.5 %") == pytest.approx(0.075)
