@@ -127,7 +127,7 @@ def run_command(
     thread_id = thread or new_thread_id()
     progress = _Progress()
     try:
-        with progress.shown(enabled=not human), _sigterm_interrupts():
+        with progress.shown(enabled=not human), _signals_interrupt():
             state = asyncio.run(resume_after_restart(lambda: run(  # a server restart mid-run: resume the thread
                 task, graph=graph, settings=settings, thread_id=thread_id, budget=budget,
                 human=ask_human if human else None, on_event=progress, stream_tokens=progress.live)))  # fmt: skip
@@ -148,14 +148,24 @@ def _raise_terminated(signum: int, frame: object) -> None:
     raise Terminated
 
 
+def _raise_interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 @contextmanager
-def _sigterm_interrupts() -> Iterator[None]:
-    """SIGTERM during the run behaves like Ctrl-C: a clean shutdown and the resume hint (then exit 143)."""
-    previous = signal.signal(signal.SIGTERM, _raise_terminated)
+def _signals_interrupt() -> Iterator[None]:
+    """Ctrl-C and SIGTERM raise in the event loop itself, so ``asyncio.run`` cancels every task on its way out.
+
+    Not asyncio's own SIGINT handler, which only cancels the main task: LangGraph waits for the node tasks it
+    did not cancel, and a node inside a model call then held Ctrl-C for the whole call timeout (seen in the
+    full unit suite, ``test_ctrl_c_mid_run_prints_the_thread_to_resume``). SIGTERM then exits 143.
+    """
+    previous = signal.signal(signal.SIGTERM, _raise_terminated), signal.signal(signal.SIGINT, _raise_interrupt)
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        signal.signal(signal.SIGTERM, previous[0])
+        signal.signal(signal.SIGINT, previous[1])
 
 
 def _show(state: Any, thread_id: str, *, as_json: bool, tau_confident: float) -> None:
