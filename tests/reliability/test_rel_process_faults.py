@@ -171,8 +171,8 @@ def _programs_with_cpu_limit(cpu_s: int) -> list[psutil.Process]:
     """Live sandbox bootstraps whose CPU rlimit argument is ``cpu_s`` (the marker of one test's programs)."""
     found = []
     for proc in psutil.process_iter():
-        cmd = _cmdline(proc)
-        if len(cmd) > 6 and cmd[1:4] == ["-I", "-S", "-c"] and cmd[5:7][-1:] == [str(cpu_s)] and _running(proc):
+        cmd = _cmdline(proc)  # python -I -S -c BOOTSTRAP uid cpu_s ...
+        if len(cmd) > 6 and cmd[6] == str(cpu_s) and _is_program(proc) and _running(proc):
             found.append(proc)
     return found
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -9,6 +12,7 @@ import pytest
 
 from assay.errors import InputError, SandboxError
 from assay.tools import sandbox
+from assay.tools._limits import BOOTSTRAP, MAIN_FILE, Limits
 from assay.tools.sandbox import available_isolation, run_python, run_python_files, run_python_sync
 
 needs_ns = pytest.mark.skipif(available_isolation() == "none", reason="no namespace backend on this machine")
@@ -114,12 +118,6 @@ async def test_weak_mode_still_times_out() -> None:
 def test_bootstrap_never_starts_the_program_once_assay_is_gone(reader_alive: bool, tmp_path: Path) -> None:
     """The window a SIGKILL of `assay` left open: its child died before the bootstrap re-armed PDEATHSIG. The
     bootstrap's lifeline check (stdout's reader is gone) must stop it before ``main.py`` runs."""
-    import os
-    import subprocess
-    import sys
-
-    from assay.tools._limits import BOOTSTRAP, MAIN_FILE, Limits
-
     (tmp_path / MAIN_FILE).write_text("open('ran', 'w').write('yes')\n")
     read_end, write_end = os.pipe()
     if not reader_alive:

@@ -15,7 +15,14 @@ from assay.errors import ServerError
 from assay.llm import _procs
 from assay.llm._state import ServerRecord, load_records, save_records
 from assay.llm.models import ModelSpec
-from assay.llm.server import ensure_up, server_status, stop_servers
+from assay.llm.server import (
+    EXECUTE_MODEL_TIMEOUT_S,
+    cpu_binding,
+    ensure_up,
+    server_env,
+    server_status,
+    stop_servers,
+)
 from assay.settings import Settings
 
 FAKE_SERVER = """
@@ -213,8 +220,6 @@ def test_port_of_our_running_generator_does_not_block_a_missing_judge(settings: 
 
 def test_embedded_servers_tolerate_a_slow_step_on_a_starved_cpu(tmp_path: Path) -> None:
     """vLLM's 300 s default killed a judge whose step ran long at load 14; ours is an hour."""
-    from assay.llm.server import EXECUTE_MODEL_TIMEOUT_S, server_env
-
     assert int(server_env(tmp_path, "judge")["VLLM_EXECUTE_MODEL_TIMEOUT_SECONDS"]) == EXECUTE_MODEL_TIMEOUT_S >= 1800
 
 
@@ -223,15 +228,11 @@ def test_embedded_servers_tolerate_a_slow_step_on_a_starved_cpu(tmp_path: Path) 
     [([0], "nobind", "nobind"), ([0, 1], "0", "1"), ([2, 3, 4, 5], "2,3,4", "5")],
 )
 def test_the_generator_and_the_judge_never_share_a_core(cpus: list[int], generator: str, other: str) -> None:
-    from assay.llm.server import cpu_binding
-
     assert (cpu_binding("generator", cpus), cpu_binding("judge", cpus), cpu_binding("embedder", cpus)) == (
         generator, other, other,
     )  # fmt: skip
 
 
 def test_a_binding_the_user_exported_is_kept(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from assay.llm.server import server_env
-
     monkeypatch.setenv("VLLM_CPU_OMP_THREADS_BIND", "nobind")
     assert server_env(tmp_path, "generator")["VLLM_CPU_OMP_THREADS_BIND"] == "nobind"
