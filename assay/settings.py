@@ -51,6 +51,7 @@ class Settings(BaseSettings):
     max_concurrency: int = Field(default=64, ge=1)
     max_attempts: int = Field(default=4, ge=1, le=20)
     stream_idle_s: float = Field(default=30.0, gt=0)  # a stream silent this long after its first token: stalled
+    max_wait_s: float = Field(default=1800.0, ge=0)  # past timeout_s, a call waits while /metrics shows progress
     restart_servers: bool = True  # restart a dead embedded server once (assay.llm.supervise); never external ones
     # Adaptive graph.
     samples: int = Field(default=4, ge=1, le=64)

@@ -55,3 +55,18 @@ def engine_stalled(base_url: str, window_s: float, timeout_s: float = 5.0) -> fl
     if second is None or second[0] <= 0 or second[1] != first[1]:
         return None
     return second[0]
+
+
+async def tokens_counted(http: httpx.AsyncClient, roots: Iterable[str], timeout_s: float = 5.0) -> float | None:
+    """Tokens the servers at ``roots`` have counted so far (prompt and generated, summed), or None when one of
+    them has no readable ``/metrics``. Async: it runs beside the calls it watches (``assay.llm._patience``)."""
+    total = 0.0
+    for root in roots:
+        try:
+            response = await http.get(f"{root}/metrics", timeout=timeout_s)
+        except httpx.HTTPError:
+            return None
+        if response.status_code != 200:
+            return None
+        total += sum(sum_metrics(response.text, PROGRESS).values())
+    return total

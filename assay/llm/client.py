@@ -22,6 +22,8 @@ from assay.errors import LLMError
 from assay.llm import _parse
 from assay.llm._failures import decode_json, http_failure, transport_failure, unreachable
 from assay.llm._meter import UsageMeter
+from assay.llm._metrics import tokens_counted
+from assay.llm._patience import Patience
 from assay.llm._request import MessageLike, message_dicts, normalise_base_urls, sampling_body
 from assay.llm._retry import Policy, Retryable, Supervisor, run_attempts
 from assay.llm._sse import stream_events
@@ -42,6 +44,8 @@ class LLMClient:
     skipped at once). They may end in ``/v1`` or not. ``transport`` lets tests plug in ``httpx.MockTransport``
     (see ``assay.testing.FakeLLM``). ``timeout_s`` bounds one call, attempts together (capped by ``call_deadline``);
     a stream silent for ``stream_idle_s`` after its first line has stalled; ``supervisor``: ``llm/supervise.py``.
+    A call past ``timeout_s`` waits on, up to ``max_wait_s``, while the server's ``/metrics`` shows it counting
+    tokens (``llm/_patience.py``); ``max_wait_s=None`` turns that off.
     """
 
     def __init__(
@@ -57,6 +61,7 @@ class LLMClient:
         transport: httpx.AsyncBaseTransport | None = None,
         stream_idle_s: float | None = 30.0,
         supervisor: Supervisor | None = None,
+        max_wait_s: float | None = 1800.0,
     ) -> None:
         self.base_urls = normalise_base_urls(base_urls)
         self.model = model
@@ -78,6 +83,10 @@ class LLMClient:
         self._next = 0
         self._urls: dict[str, httpx.URL] = {}
         self._meter = UsageMeter(f"assay_llm_tracks_{id(self)}")
+        self.patience = Patience(max_wait_s) if max_wait_s and max_wait_s > timeout_s else None
+        self.waited_past_timeout = 0  # calls answered after timeout_s because the server kept counting tokens
+        # Progress probes get a pool of their own: the main one can be full of the very calls they watch.
+        self._probe_http = httpx.AsyncClient(transport=transport, limits=httpx.Limits(max_connections=2))
 
     # -- generation -------------------------------------------------------------------------------------------
 
@@ -242,22 +251,36 @@ class LLMClient:
     async def _call(self, method: str, path: str, body: dict[str, Any] | None) -> tuple[dict[str, Any], str]:
         """One request with retries, under the concurrency limit: (JSON object, the URL that answered).
 
-        The first attempt is inlined (no closure, no tenacity): almost every call succeeds first time.
+        The first attempt runs without tenacity: almost every call succeeds first time.
         """
         async with self._slots:
             start = time.monotonic()
-            try:  # the client's default timeout, unless a call_deadline block leaves less time
-                timeout = self.policy.first_timeout()
-                response, url = await self._send(method, path, body, timeout=timeout)
-                return decode_json(response, url, path), url
+            try:
+                return await self._attempt(method, path, body, self.policy.deadline(start))
             except Retryable as exc:
                 return await run_attempts(exc, lambda d: self._attempt(method, path, body, d), self.policy, start)
 
     async def _attempt(
         self, method: str, path: str, body: dict[str, Any] | None, deadline: float
     ) -> tuple[dict[str, Any], str]:
-        response, url = await self._send(method, path, body, timeout=self.policy.attempt_timeout(deadline))
+        """One attempt that should end by ``deadline``; with ``patience`` it may go on while the server progresses."""
+        cap = current_cap()
+        hard_end = deadline if self.patience is None else self.patience.hard_end(deadline - self.policy.timeout_s, cap)
+        if hard_end <= deadline:
+            response, url = await self._send(method, path, body, timeout=self.policy.attempt_timeout(deadline))
+        else:
+            assert self.patience is not None
+            response, url = await self.patience.wait(
+                lambda timeout: self._send(method, path, body, timeout=timeout), deadline, hard_end,
+                self.policy.connect_timeout_s, self._tokens_counted, ", ".join(self.base_urls),
+            )  # fmt: skip
+            self.waited_past_timeout += time.monotonic() > deadline
         return decode_json(response, url, path), url
+
+    async def _tokens_counted(self) -> float | None:
+        # A live server answers /metrics in milliseconds; a probe never adds more than a tenth of timeout_s.
+        limit = min(self.policy.connect_timeout_s, max(0.25, self.policy.timeout_s / 10))
+        return await tokens_counted(self._probe_http, self.base_urls, limit)
 
     async def _send(
         self, method: str, path: str, body: dict[str, Any] | None, *, stream: bool = False,
@@ -296,6 +319,7 @@ class LLMClient:
 
     async def aclose(self) -> None:
         await self._http.aclose()
+        await self._probe_http.aclose()
 
     async def __aenter__(self) -> LLMClient:
         return self

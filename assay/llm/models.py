@@ -252,6 +252,7 @@ def _client(settings: Settings, endpoint: Endpoint) -> LLMClient:
         max_concurrency=settings.max_concurrency,
         max_attempts=settings.max_attempts,
         stream_idle_s=settings.stream_idle_s,
+        max_wait_s=settings.max_wait_s or None,
         supervisor=ServerSupervisor(settings.home, endpoint.servers) if supervised else None,
     )
 

@@ -23,6 +23,7 @@ import psutil
 
 from assay.llm import _procs
 from assay.llm.server import is_healthy
+from assay.llm.supervise import restarts_done
 from assay.runtime import default_context, new_thread_id, open_checkpointer, run
 from assay.settings import load_settings
 from assay.state import Task
@@ -85,9 +86,13 @@ async def soak(concurrency: int, seconds: float, pid: int | None, path: Path) ->
         stop.set()
         await watcher
         healthy = is_healthy(ctx.llm.base_urls[0], timeout_s=10)
+        waited, usage = ctx.llm.waited_past_timeout, ctx.llm.usage
     latencies.sort()
     return {
         "concurrency": concurrency, "seconds": seconds, "runs": dict(results), "errors": dict(errors),
+        "model": settings.model, "timeout_s": settings.timeout_s, "budget_seconds": settings.budget_seconds,
+        "calls": usage.calls, "generated_tokens": usage.completion_tokens,
+        "calls_answered_past_timeout_s": waited, "server_restarts": restarts_done(),
         "server_healthy_after": healthy, "server_peak_rss_mb": peak[0],
         "latency_s": {"p50": latencies[len(latencies) // 2] if latencies else None,
                       "max": latencies[-1] if latencies else None},
