@@ -15,6 +15,8 @@ _FENCE = re.compile(r"```[ \t]*([A-Za-z0-9_+-]*)[ \t]*\n(.*?)(?:```|\Z)", re.DOT
 _ANSWER_LINE = re.compile(r"(?:final\s+)?answer\s*(?:is)?\s*[:=]\s*(.+)", re.IGNORECASE)
 _BOXED = re.compile(r"\\boxed\{([^{}]*)\}")
 _CONFIDENCE = re.compile(r"confidence\s*[:=]?\s*(\d{1,3}(?:\.\d+)?)\s*%", re.IGNORECASE)
+# A confidence at the end of the answer line, with or without "%" ("Answer: X. Confidence: 38."): not the answer.
+_TRAILING_CONFIDENCE = re.compile(r"[\s(]*confidence\s*[:=]\s*\d{1,3}(?:\.\d+)?\s*%?\s*\)?\.?\s*$", re.IGNORECASE)
 _CODE_START = re.compile(r"^\s*(def |class |import |from \S+ import )", re.MULTILINE)
 
 
@@ -36,7 +38,7 @@ def _answer_line(text: str) -> str | None:
         return str(boxed[-1]).strip()
     lines = _ANSWER_LINE.findall(text)
     if lines:
-        value = _CONFIDENCE.sub("", str(lines[-1])).strip().strip("*").strip()  # "Answer: X. Confidence: 85%"
+        value = _TRAILING_CONFIDENCE.sub("", _CONFIDENCE.sub("", str(lines[-1]))).strip().strip("*").strip()
         return value or None
     return None
 

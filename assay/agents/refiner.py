@@ -3,15 +3,18 @@
 Feedback friction (J1): models resist feedback, so each round samples hotter (``temperature +
 round * temperature_step``) and the prompt lists the answers already tried. The originals stay in the
 pool; selection keeps the best so far, not the last revision (E1), and flips are counted by the graph (A3).
-For math, a deterministic repair from the verifier's computed values joins the model's revisions (``repair``).
+For math, a deterministic repair from the verifier's computed values joins the model's revisions (``repair``);
+for QA, on the first revision, an answer read from the passages retrieved for the question (``reader``).
 """
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from assay import streaming
 from assay.agents._common import candidates_from, fill, get_prompt, messages, sample_plan, usage_of
+from assay.agents.reader import read as read_passages
 from assay.agents.repair import repairs
 from assay.agents.reviewer import evidence_block
 from assay.agents.solver import user_prompt
@@ -96,7 +99,7 @@ async def refine(state: RunState, ctx: RunContext) -> dict[str, Any]:
     cand, rev = picked
     settings = ctx.settings
     n, max_tokens = sample_plan(state, SAMPLES, settings.max_tokens)  # bounded by the budget left
-    completion = await streaming.chat(
+    revising = streaming.chat(
         ctx.llm,
         messages(get_prompt(ctx, "refiner", "system", PROMPTS), refine_prompt(state, ctx, cand, rev)),
         n=n,
@@ -107,6 +110,8 @@ async def refine(state: RunState, ctx: RunContext) -> dict[str, Any]:
         top_logprobs=1,
         agent="refiner",
     )
+    completion, (read, reading) = await asyncio.gather(revising, read_passages(state, ctx, max_tokens))
     new = candidates_from(completion, state, origin="refiner", kind=state.task.kind, parent=cand.id)
     fixed = repairs(state)  # tool-driven repairs next to the model's revisions (B1, A7): no model calls
-    return {"candidates": [*new, *fixed], "usage": usage_of([completion])}
+    made = [completion, reading] if reading else [completion]
+    return {"candidates": [*new, *fixed, *read], "usage": usage_of(made)}

@@ -18,6 +18,7 @@ from assay.context import RunContext
 from assay.kit._nodes import Next, NodeFn, Update, check_update
 from assay.kit._stops import Progress, Stops
 from assay.settings import Settings
+from assay.signals.confidence import answer_key
 from assay.signals.select import best_candidate, count_flips, improved, total
 from assay.state import HUMAN, REFINER, SOLVER, Candidate, Route, RunState
 
@@ -46,7 +47,8 @@ def progress(state: RunState, best_total: float, signals: Signals) -> tuple[Prog
     """No-improvement count and flips of the current round (nothing to compare in round 0)."""
     if state.round == 0:
         return Progress(0, best_total, 0), {}
-    up, new, old = improved(state.candidates, state.round)
+    kind, evidence = state.task.kind, state.evidence
+    up, new, old = improved(state.candidates, state.round, key=lambda c: answer_key(c, kind, evidence))
     no_improve = 0 if up else state.no_improve + 1
     signals.update(round_best=new, earlier_best=old, no_improve=no_improve)
     return Progress(state.round, best_total, no_improve), {"flips": count_flips(state.candidates, state.round)}

@@ -25,7 +25,7 @@ from typing import Any, Literal
 from assay.context import RunContext
 from assay.settings import Settings
 from assay.signals._measure import judge_item, measure, step_source, tracked
-from assay.signals._normalize import answers_match, non_answer
+from assay.signals._normalize import answers_match, non_answer, normalize_answer
 from assay.signals.confidence import FAILURE_ONLY_TOOLS, evidence_score, round_agreements
 from assay.state import Candidate, Evidence, RunState, Scores, Task, TaskKind
 
@@ -39,6 +39,7 @@ DECISIVE_PASS = frozenset({"tests", "expression", "pot"})  # a pass here confirm
 # that disagrees, or a re-run whose steps are right but whose last result is not the stated answer).
 DECISIVE_FAIL = frozenset({"tests", "expression", "program", "compile", "pot"})
 _LOW = frozenset({"refuted", "non_answer"})
+ANSWER_LEVEL_KINDS = frozenset({"qa"})  # kinds whose tool verdict is a function of the answer alone
 
 
 def _default(name: str) -> float:
@@ -130,13 +131,25 @@ def refresh(cands: Sequence[Candidate], state: RunState, weights: Weights | None
     return [_refreshed(c, shares.get(c.id), state, weights) for c in cands]
 
 
+def evidence_for(cand: Candidate, state: RunState) -> Sequence[Evidence]:
+    """The evidence that speaks about ``cand``. For kinds whose check depends on the answer alone (QA: the
+    claim is built from question and answer), a candidate not checked yet takes the verdicts on the same
+    answer: a copy of a contradicted answer must not outscore it for want of a check of its own."""
+    if state.task.kind not in ANSWER_LEVEL_KINDS or any(e.candidate_id == cand.id for e in state.evidence):
+        return state.evidence
+    key = normalize_answer(cand.answer, state.task.kind)
+    same = {c.id for c in state.candidates if key is not None and normalize_answer(c.answer, state.task.kind) == key}
+    return [e.model_copy(update={"candidate_id": cand.id}) for e in state.evidence if e.candidate_id in same]
+
+
 def _refreshed(cand: Candidate, share: Any, state: RunState, weights: Weights | None) -> Candidate:
-    ev = evidence_score(cand.id, state.evidence)
+    evidence = evidence_for(cand, state)
+    ev = evidence_score(cand.id, evidence)
     agree = share.value if share is not None else None
     if state.task.kind == "open" and cand.scores.agreement is not None and share is not None:
         agree = cand.scores.agreement  # semantic agreement from the embedder, measured once
     scores = cand.scores.model_copy(update={"agreement": agree, "evidence": ev.value if ev else None})
-    scores.total = combine(scores, weights, evidence_status(cand, state.evidence, state.task.kind))
+    scores.total = combine(scores, weights, evidence_status(cand, evidence, state.task.kind))
     return cand.model_copy(update={"scores": scores, "correct": is_correct(cand, state.task, state.evidence)})
 
 

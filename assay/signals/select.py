@@ -111,11 +111,18 @@ def count_flips(pool: Sequence[Candidate], round_: int) -> Flips:
     return Flips(**counts)
 
 
-def improved(pool: Sequence[Candidate], round_: int, eps: float = 1e-9) -> tuple[bool, float, float]:
+def improved(
+    pool: Sequence[Candidate], round_: int, eps: float = 1e-9, key: Callable[[Candidate], str | None] | None = None
+) -> tuple[bool, float, float]:
     """Did round ``round_`` beat every earlier candidate? Returns (improved, new best, earlier best).
 
-    Compared on current scores, so a re-scored pool is judged consistently.
+    Compared on current scores, so a re-scored pool is judged consistently. With ``key`` (a normalised answer),
+    a revision that repeats an earlier answer is no improvement, however it scores: it adds no new answer, and
+    its rising total is only the agreement of copies (seen on SQuAD: three rounds of the same guess).
     """
-    earlier = max((total(c) for c in pool if c.round < round_), default=-1.0)
-    new = max((total(c) for c in pool if c.round == round_), default=-1.0)
+    earlier_pool = [c for c in pool if c.round < round_]
+    earlier = max((total(c) for c in earlier_pool), default=-1.0)
+    seen = {k for c in earlier_pool if (k := key(c)) is not None} if key else set()
+    fresh = [c for c in pool if c.round == round_ and (key is None or key(c) not in seen)]
+    new = max((total(c) for c in fresh), default=-1.0)
     return new > earlier + eps, new, earlier

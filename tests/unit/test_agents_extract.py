@@ -42,6 +42,9 @@ def test_a_confidence_on_the_answer_line_is_not_part_of_the_answer() -> None:
     assert extract_answer(reply, "qa") == "Tesla worked on alternating current in 1888."
     assert extract_answer("Answer: 391 (confidence: 90 %)", "math") == "391"
     assert extract_confidence(reply) == 0.85
+    cut = "Answer: Danish law required 28 million kroner in 1949. Confidence: 38."  # no "%": seen on SQuAD
+    assert extract_answer(cut, "qa") == "Danish law required 28 million kroner in 1949."
+    assert extract_answer("Answer: 1968 (Confidence 90)", "qa") == "1968 (Confidence 90)"  # no ':': kept
 
 
 def test_extract_confidence() -> None:

@@ -6,11 +6,13 @@ from pathlib import Path
 
 import pytest
 
+from assay.agents.reader import READER
 from assay.agents.refiner import refine, refine_temperature, tried_answers
 from assay.context import RunContext
 from assay.settings import load_settings
 from assay.state import Candidate, Evidence, Review, RunState, Scores, Task
 from assay.testing import FakeLLM
+from assay.tools.types import Passage
 
 
 def make_ctx(tmp_path: Path, fake: FakeLLM) -> RunContext:
@@ -71,3 +73,47 @@ async def test_refine_without_review_uses_best(tmp_path: Path) -> None:
     update = await refine(state(1).model_copy(update={"reviews": []}), make_ctx(tmp_path, fake))
     assert {c.parent for c in update["candidates"]} == {"a"}
     assert "No review available" in fake.requests[0].prompt
+
+
+class Shelf:
+    """A retriever with one passage about Apollo 11."""
+
+    def __init__(self) -> None:
+        self.queries: list[str] = []
+
+    async def search(self, query: str, k: int = 5) -> list[Passage]:
+        self.queries.append(query)
+        text = "Apollo 11 landed on the Moon in July 1969."
+        return [Passage(id="p1", title="Apollo 11", text=text, score=1.0)]
+
+
+def qa_state(round_: int, *extra: Candidate) -> RunState:
+    cands = [Candidate(id="a", text="Answer: 1972\nConfidence: 60%", answer="1972", scores=Scores(total=0.3)), *extra]
+    return RunState(task=Task(question="When did Apollo 11 land?", kind="qa"), candidates=cands, round=round_)
+
+
+async def test_the_first_qa_revision_adds_an_answer_read_from_the_passages(tmp_path: Path) -> None:
+    fake = FakeLLM()
+    fake.on("Use this context:", texts=["Answer: July 1969\nThe passage says so.\nConfidence: 90%"])
+    fake.on("A previous attempt", texts=["Answer: 1972", "Answer: 1970"])
+    shelf = Shelf()
+    ctx = RunContext(settings=load_settings(home=tmp_path), llm=fake.client(), retriever=shelf)
+    update = await refine(qa_state(1), ctx)
+    read = [c for c in update["candidates"] if c.origin == READER]
+    assert [(c.id, c.answer, c.round) for c in read] == [("r1-reader-0", "July 1969", 1)]
+    assert shelf.queries == ["When did Apollo 11 land?"]  # retrieved for the question, not for a guess
+    prompt = next(r.prompt for r in fake.requests if "Use this context:" in r.prompt)
+    assert "[1] Apollo 11: Apollo 11 landed on the Moon in July 1969." in prompt and "A previous attempt" not in prompt
+    assert update["usage"].calls == 2  # the revision and the reading, counted once each
+
+
+async def test_the_passages_are_read_once_per_run_and_never_without_a_retriever(tmp_path: Path) -> None:
+    fake = FakeLLM()
+    fake.on("A previous attempt", texts=["Answer: 1972", "Answer: 1970"])
+    read_before = Candidate(id="r1-reader-0", text="Answer: July 1969", answer="July 1969", origin=READER, round=1)
+    ctx = RunContext(settings=load_settings(home=tmp_path), llm=fake.client(), retriever=Shelf())
+    update = await refine(qa_state(2, read_before), ctx)
+    assert all(c.origin != READER for c in update["candidates"]) and update["usage"].calls == 1
+    bare = RunContext(settings=load_settings(home=tmp_path), llm=fake.client())
+    update = await refine(qa_state(1), bare)
+    assert all(c.origin != READER for c in update["candidates"]) and update["usage"].calls == 1

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from assay.agents.reader import READER
 from assay.agents.refiner import refine
 from assay.context import RunContext
 from assay.graphs.adaptive import build_adaptive
@@ -16,6 +17,7 @@ from assay.runtime import run
 from assay.settings import Settings
 from assay.state import Budget, RunState, Task
 from assay.testing import FakeLLM
+from assay.tools.types import Passage
 
 TASK = Task(question="What is 2 + 2?", kind="math", reference="4")
 SOLVER, REVIEWER, REFINER = "Solve this problem", "You review a proposed solution", "You improve a solution"
@@ -97,3 +99,26 @@ async def test_tiny_budget_with_real_nodes_stops_with_best_so_far(wrong_solver: 
     state = await run(TASK, ctx=ctx, budget=Budget(max_calls=2))
     assert state.stopped_by == "budget" and state.answer in ("5", "6")
     assert count(fake, REVIEWER) == 0 and count(fake, REFINER) == 0
+
+
+class Encyclopedia:
+    """One passage, whatever the query (the reader's question and the fact check's claims alike)."""
+
+    async def search(self, query: str, k: int = 5) -> list[Passage]:
+        return [Passage(id="p1", title="Apollo 11", text="Apollo 11 landed on the Moon on 20 July 1969.", score=1.0)]
+
+
+async def test_qa_with_real_nodes_an_answer_read_from_the_passages_wins_on_evidence(tmp_path: Path) -> None:
+    fake = FakeLLM(default="no idea")
+    fake.on(lambda r: "1969" in r.prompt.partition("Claim:")[2], texts=["supported"])
+    fake.on("Claim:", texts=["contradicted"])
+    fake.on("Use this context:", texts=["Answer: July 1969\nThe passage says so.\nConfidence: 90%"])
+    fake.on("Answer the question", texts=["Answer: 1972\nIt was the last landing.\nConfidence: 80%"])
+    task = Task(question="When did Apollo 11 land on the Moon?", kind="qa")
+    async with fake.client() as llm:
+        settings = Settings(samples=4, checkpoint_path=tmp_path / "cp.sqlite")
+        state = await run(task, ctx=RunContext(settings=settings, llm=llm, retriever=Encyclopedia()))
+    assert state.answer == "July 1969" and state.best is not None and state.best.origin == READER
+    assert count(fake, "Use this context:") == 1  # read once, in the first revision
+    assert count(fake, "You check one claim") == 2  # one judged claim per distinct answer: 1972 and July 1969
+    assert any(e.candidate_id == state.best.id and e.passed for e in state.evidence)  # checked like any answer

@@ -58,6 +58,16 @@ def test_count_flips_and_improved() -> None:
     assert improved(pool, 1) == (True, 0.5, 0.4)
 
 
+def test_a_revision_that_repeats_an_earlier_answer_is_no_improvement() -> None:
+    """Copies of one guess agree with each other, so their total rises round on round (SQuAD, 2026-12-01)."""
+    pool = [cand("p", "1888", 0.39), cand("r1", "1888", 0.63, origin="refiner", parent="p", round=1),
+            cand("r2", "1888", 0.63, origin="refiner", parent="p", round=1)]  # fmt: skip
+    assert improved(pool, 1) == (True, 0.63, 0.39)
+    assert improved(pool, 1, key=by_answer) == (False, -1.0, 0.39)
+    pool.append(cand("r3", "1891", 0.5, origin="refiner", parent="p", round=1))
+    assert improved(pool, 1, key=by_answer) == (True, 0.5, 0.39)  # a new answer that scores higher is one
+
+
 ANSWERS = st.sampled_from(list("abcdefgh"))
 TOTALS = st.dictionaries(ANSWERS, st.floats(0, 1, allow_nan=False), min_size=8, max_size=8)
 

@@ -9,7 +9,7 @@ import pytest
 
 from assay.context import RunContext
 from assay.settings import load_settings
-from assay.signals.scoring import Weights, combine, score
+from assay.signals.scoring import Weights, combine, refresh, score
 from assay.state import Candidate, Evidence, RunState, Scores, Task, TokenStats
 from assay.testing import FakeLLM
 
@@ -84,3 +84,19 @@ async def test_judge_failure_leaves_reward_unmeasured(tmp_path: Path) -> None:
     update = await score(state, make_ctx(tmp_path, fake))
     assert all(c.scores.reward is None and c.scores.total is not None for c in update["candidates"])
     assert update["notes"] and "judge failed" in update["notes"][0]
+
+
+def test_a_qa_answer_not_checked_yet_takes_the_verdict_on_the_same_answer() -> None:
+    """The claim is built from question and answer, so an unchecked copy of a contradicted answer must not
+    outscore it for want of a check (seen: three widened samples repeated a contradicted greedy answer)."""
+    stats = TokenStats(n_tokens=4, mean_logprob=-0.1, min_logprob=-0.3)
+    cands = [Candidate(id=i, text="Answer: 1972", answer="1972", tokens=stats) for i in ("greedy", "copy")]
+    cands.append(Candidate(id="other", text="Answer: 1969", answer="1969", tokens=stats))
+    refuted = Evidence(id="ev-greedy-claim0", candidate_id="greedy", tool="factcheck", input="claim",
+                       outcome="claim contradicted", passed=False, details={"verdict": "contradicted"})  # fmt: skip
+    state = RunState(task=Task(question="When?", kind="qa"), candidates=cands, evidence=[refuted])
+    by_id = {c.id: c for c in refresh(cands, state)}
+    assert by_id["copy"].scores.evidence == 0.0 and by_id["copy"].scores.total == by_id["greedy"].scores.total
+    assert by_id["other"].scores.evidence is None  # another answer is not judged by this claim
+    math_state = state.model_copy(update={"task": Task(question="When?", kind="math")})
+    assert {c.id: c for c in refresh(cands, math_state)}["copy"].scores.evidence is None  # per candidate there
