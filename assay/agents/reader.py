@@ -3,22 +3,28 @@
 A small closed-book model rarely knows a SQuAD fact, and revising its guess from a critique only reshuffles
 guesses: before this, ``adaptive`` spent 20 calls per SQuAD question for the same 1/20 as one greedy call
 (docs/BENCHMARKS.md). CRITIC's search tool does more than verify: its passages let the model correct itself.
-So the first QA refine round also asks for one greedy answer with the passages retrieved for the question in
-front of the solver's own prompt. That answer is not trusted for it: it is fact-checked like every other
-candidate, scored, and wins only on evidence and score (best so far, E1).
+So the first QA refine round also asks for one greedy answer read from the passages retrieved for the
+question (a reading-comprehension prompt: the shortest span of the passages that answers it). That answer is
+not trusted for it: it is fact-checked like every other candidate, scored, and wins only on evidence and
+score (best so far, E1). The prompts are overridable under the agent name ``reader``.
 """
 
 from __future__ import annotations
 
 from assay import streaming
-from assay.agents._common import candidates_from, get_prompt, messages
-from assay.agents.solver import PROMPTS as SOLVER_PROMPTS
-from assay.agents.solver import user_prompt
+from assay.agents._common import candidates_from, fill, get_prompt, messages
 from assay.context import RunContext
 from assay.llm.types import Completion
 from assay.state import Candidate, RunState
 from assay.tools.types import Passage
 
+PROMPTS: dict[str, str] = {
+    "system": "You answer questions from the passages you are given. Copy the answer from the passages.",
+    "user": (
+        "Passages:\n{passages}\n\nQuestion: {question}\n\nReply with one line 'Answer: <the shortest span "
+        "of the passages that answers the question>', then a line 'Confidence: NN%'."
+    ),
+}
 READER = "reader"
 PASSAGES = 3
 PASSAGE_CHARS = 900  # three passages and the question fit well inside a 2k-token prompt
@@ -46,10 +52,10 @@ async def read(state: RunState, ctx: RunContext, max_tokens: int) -> tuple[list[
     passages = await ctx.retriever.search(state.task.question, k=PASSAGES)
     if not passages:
         return [], None
-    task = state.task.model_copy(update={"context": context_of(passages)})
+    prompt = fill(get_prompt(ctx, READER, "user", PROMPTS), passages=context_of(passages), question=state.task.question)
     completion = await streaming.chat(
         ctx.llm,
-        messages(get_prompt(ctx, "solver", "system", SOLVER_PROMPTS), user_prompt(task, ctx)),
+        messages(get_prompt(ctx, READER, "system", PROMPTS), prompt),
         n=1,
         temperature=0.0,
         max_tokens=max_tokens,

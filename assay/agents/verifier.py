@@ -98,7 +98,7 @@ async def _prepare_qa(state: RunState, ctx: RunContext) -> Prepared:
     pending: dict[str, asyncio.Task[ClaimCheck | None]] = {}
 
     async def check(cand: Candidate) -> list[Evidence]:
-        if retriever is None or not cand.answer or non_answer(cand.answer, "qa"):
+        if retriever is None or not cand.answer or non_answer(cand.answer, "qa", state.task.question):
             return []  # a refusal has no claim to check
         key = normalize_answer(cand.answer, "qa") or cand.id
         if key in earlier:  # the claim is built from question and answer: the same answer, the same verdict

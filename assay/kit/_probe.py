@@ -33,7 +33,7 @@ def greedy_only(state: RunState) -> bool:
 def decision(state: RunState, settings: Settings) -> tuple[str, str, Signals]:
     """``(target, reason, signals)``: ``ACCEPT``, ``widen``, or ``score`` when one sample is configured."""
     cand, kind = state.round_candidates(0)[0], state.task.kind
-    status = evidence_status(cand, state.evidence, kind)
+    status = evidence_status(cand, state.evidence, kind, state.task.question)
     conf = logprob_confidence(cand.tokens)
     signals: Signals = {"confidence": conf.value if conf else None}
     signals.update({s: float(status == s) for s in ("refuted", "confirmed", "supported")})

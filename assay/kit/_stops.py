@@ -156,7 +156,7 @@ class Unguided:
         best = best_candidate(state.candidates)
         if state.task.kind not in self.kinds or best is None:
             return None
-        status = evidence_status(best, state.evidence, state.task.kind)
+        status = evidence_status(best, state.evidence, state.task.kind, state.task.question)
         if status in ("refuted", "non_answer"):
             return None
         return f"stop: no tool refutes the best candidate {best.id} ({status}): a revision would be unguided"

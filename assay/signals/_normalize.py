@@ -50,9 +50,10 @@ _ENTITY = re.compile(r"\b(?!I\b|I'm\b|I'd\b)[A-Z][\w'-]*|\d")
 SHORT_ANSWER_WORDS = 4
 
 
-def non_answer(answer: str | None, kind: TaskKind) -> str | None:
-    """Why ``answer`` is no answer at all (a refusal, an apology, no number for math, no entity or number in a
-    long QA reply), or None when it is a real attempt. Such a candidate can never be confident."""
+def non_answer(answer: str | None, kind: TaskKind, question: str = "") -> str | None:
+    """Why ``answer`` is no answer at all (a refusal, an apology, no number for math; a long QA reply with no
+    entity or number and, when the ``question`` is known, no word the question does not already say), or None
+    when it is a real attempt. Such a candidate can never be confident."""
     if answer is None or not answer.strip():
         return "empty answer"
     if kind == "code":
@@ -61,9 +62,25 @@ def non_answer(answer: str | None, kind: TaskKind) -> str | None:
         return "a refusal or apology, not an answer"
     if kind == "math" and normalize_math(answer) is None:
         return "no number in the answer"
-    if kind == "qa" and len(answer.split()) > SHORT_ANSWER_WORDS and not _ENTITY.search(answer[1:]):
+    long_and_vague = kind == "qa" and len(answer.split()) > SHORT_ANSWER_WORDS and not _ENTITY.search(answer[1:])
+    if long_and_vague and not (question and says_more(answer, question)):  # "... live in marine waters" answers
         return "no name, entity or number in the answer"
     return None
+
+
+_FILLER = frozenset(
+    ["to", "and", "or", "for", "on", "at", "by", "with", "as", "it", "its", "their", "they", "we", "you", "he",
+     "she", "this", "that", "these", "those", "be", "been", "has", "have", "had", "not", "so", "from", "into",
+     "than", "then", "there", "also", "can", "could", "would", "should", "will", "question", "answer",
+     "information", "specific", "context", "provided"]
+)  # fmt: skip
+
+
+def says_more(answer: str, question: str) -> bool:
+    """The answer has a content word the question does not (plural ``s`` aside): it tells something."""
+    asked = {w.rstrip("s") for w in (normalize_answer(question, "qa") or "").split()}
+    told = (normalize_answer(answer, "qa") or "").split()
+    return any(w.rstrip("s") not in asked and w not in _FILLER and w not in _QWORDS for w in told)
 
 
 _ANSWER_PREFIX = re.compile(r"^(?:the\s+)?answer(?:\s+to\s+(?:the|this|your)\s+question)?\s+is\s*:?\s*", re.I)

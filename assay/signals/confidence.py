@@ -100,7 +100,10 @@ def agreements(pool: Sequence[Candidate], kind: TaskKind, evidence: Sequence[Evi
     return {cid: _share(key, votes, len(pool)) for cid, key in keys.items()}
 
 
-NOT_SAMPLED = frozenset({"repair"})  # id groups made without sampling (deterministic repairs): no agreement
+# Id groups whose members are not independent draws for the question: deterministic repairs, and the refiner's
+# revisions of ONE attempt, which copy it (SQuAD: two copies of a contradicted guess at agreement 1.0 outscored
+# a supported answer). Their agreement is not measured (neutral), never high for copying.
+NOT_SAMPLED = frozenset({"repair", "refiner"})
 
 
 _SAMPLE_ID = re.compile(r"^(r\d+-.+)-\d+$")

@@ -96,10 +96,10 @@ def combine(scores: Scores, weights: Weights | None = None, status: Status = "un
     return max(total, w.tau_confident) if status == "confirmed" else total
 
 
-def evidence_status(cand: Candidate, evidence: Sequence[Evidence], kind: TaskKind) -> Status:
+def evidence_status(cand: Candidate, evidence: Sequence[Evidence], kind: TaskKind, question: str = "") -> Status:
     """What the tools say about ``cand``: refuted / confirmed by a decisive tool, supported or contested by
     others, unverified (no decided evidence), or ``non_answer`` (a refusal or an answer without content)."""
-    if non_answer(cand.answer, kind):
+    if non_answer(cand.answer, kind, question):
         return "non_answer"
     own = [e for e in evidence if e.candidate_id == cand.id and e.passed is not None]
     if any(e.passed is False and e.details.get("decisive", e.tool in DECISIVE_FAIL) for e in own):
@@ -149,7 +149,7 @@ def _refreshed(cand: Candidate, share: Any, state: RunState, weights: Weights | 
     if state.task.kind == "open" and cand.scores.agreement is not None and share is not None:
         agree = cand.scores.agreement  # semantic agreement from the embedder, measured once
     scores = cand.scores.model_copy(update={"agreement": agree, "evidence": ev.value if ev else None})
-    scores.total = combine(scores, weights, evidence_status(cand, evidence, state.task.kind))
+    scores.total = combine(scores, weights, evidence_status(cand, evidence, state.task.kind, state.task.question))
     return cand.model_copy(update={"scores": scores, "correct": is_correct(cand, state.task, state.evidence)})
 
 

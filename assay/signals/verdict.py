@@ -48,7 +48,7 @@ def verdict(state: RunState, tau_confident: float) -> Verdict:
     best = state.best
     if best is None:
         return Verdict("no answer", "the run produced no candidate", None, None)
-    status = evidence_status(best, state.evidence, state.task.kind)
+    status = evidence_status(best, state.evidence, state.task.kind, state.task.question)
     total = best.scores.total if best.scores.total is not None else 0.0
     label, reason = _label(status, total, tau_confident)
     return Verdict(label, reason, status, best.scores.total)

@@ -94,7 +94,7 @@ def qa_state(round_: int, *extra: Candidate) -> RunState:
 
 async def test_the_first_qa_revision_adds_an_answer_read_from_the_passages(tmp_path: Path) -> None:
     fake = FakeLLM()
-    fake.on("Use this context:", texts=["Answer: July 1969\nThe passage says so.\nConfidence: 90%"])
+    fake.on("shortest span", texts=["Answer: July 1969\nConfidence: 90%"])
     fake.on("A previous attempt", texts=["Answer: 1972", "Answer: 1970"])
     shelf = Shelf()
     ctx = RunContext(settings=load_settings(home=tmp_path), llm=fake.client(), retriever=shelf)
@@ -102,8 +102,9 @@ async def test_the_first_qa_revision_adds_an_answer_read_from_the_passages(tmp_p
     read = [c for c in update["candidates"] if c.origin == READER]
     assert [(c.id, c.answer, c.round) for c in read] == [("r1-reader-0", "July 1969", 1)]
     assert shelf.queries == ["When did Apollo 11 land?"]  # retrieved for the question, not for a guess
-    prompt = next(r.prompt for r in fake.requests if "Use this context:" in r.prompt)
+    prompt = next(r.prompt for r in fake.requests if "shortest span" in r.prompt)
     assert "[1] Apollo 11: Apollo 11 landed on the Moon in July 1969." in prompt and "A previous attempt" not in prompt
+    assert prompt.rstrip().endswith("'Confidence: NN%'.") and "Question: When did Apollo 11 land?" in prompt
     assert update["usage"].calls == 2  # the revision and the reading, counted once each
 
 

@@ -112,13 +112,13 @@ async def test_qa_with_real_nodes_an_answer_read_from_the_passages_wins_on_evide
     fake = FakeLLM(default="no idea")
     fake.on(lambda r: "1969" in r.prompt.partition("Claim:")[2], texts=["supported"])
     fake.on("Claim:", texts=["contradicted"])
-    fake.on("Use this context:", texts=["Answer: July 1969\nThe passage says so.\nConfidence: 90%"])
+    fake.on("shortest span", texts=["Answer: July 1969\nConfidence: 90%"])
     fake.on("Answer the question", texts=["Answer: 1972\nIt was the last landing.\nConfidence: 80%"])
     task = Task(question="When did Apollo 11 land on the Moon?", kind="qa")
     async with fake.client() as llm:
         settings = Settings(samples=4, checkpoint_path=tmp_path / "cp.sqlite")
         state = await run(task, ctx=RunContext(settings=settings, llm=llm, retriever=Encyclopedia()))
     assert state.answer == "July 1969" and state.best is not None and state.best.origin == READER
-    assert count(fake, "Use this context:") == 1  # read once, in the first revision
+    assert count(fake, "shortest span") == 1  # read once, in the first revision
     assert count(fake, "You check one claim") == 2  # one judged claim per distinct answer: 1972 and July 1969
     assert any(e.candidate_id == state.best.id and e.passed for e in state.evidence)  # checked like any answer

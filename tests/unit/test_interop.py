@@ -18,6 +18,7 @@ from assay.testing import FakeLLM
 
 SOLVER, REFINER = "Solve this problem", "You improve a solution"
 RIGHT, WRONG = "2 + 2 = 4\nAnswer: 4\nConfidence: 95%", "2 + 2 = 5\nAnswer: 5\nConfidence: 90%"
+OTHER_WRONG = "2 + 2 = 6\nAnswer: 6\nConfidence: 90%"
 
 
 class MyState(TypedDict, total=False):
@@ -26,16 +27,17 @@ class MyState(TypedDict, total=False):
     shown: str
 
 
-def generator(solver: str) -> FakeLLM:
+def generator(*solver: str) -> FakeLLM:
     fake = FakeLLM(default="no idea")
     fake.on(REFINER, texts=[RIGHT], logprob=-0.05)  # before SOLVER: the refiner prompt quotes the task
-    return fake.on(SOLVER, texts=[solver], logprob=-0.3)
+    return fake.on(SOLVER, texts=list(solver), logprob=-0.3)
 
 
 @pytest.fixture
 async def ctx(tmp_path: Path) -> AsyncIterator[RunContext]:
     judge = FakeLLM().on_classify("Final answer: 4", p_yes=0.97).on_classify("Final answer:", p_yes=0.1)
-    async with generator(WRONG).client() as llm, judge.client() as jc:
+    # Two different wrong samples: the refiner's two copies of one revision count no agreement of their own.
+    async with generator(WRONG, OTHER_WRONG).client() as llm, judge.client() as jc:
         yield RunContext(settings=Settings(samples=2, home=tmp_path, max_rounds=2), llm=llm, judge=jc)
 
 

@@ -65,6 +65,14 @@ def test_refusals_and_empty_answers_are_no_answer() -> None:
     assert non_answer("twelve", "math") is not None and non_answer("12", "math") is None
 
 
+
+def test_a_lowercase_answer_that_tells_something_the_question_does_not_is_an_answer() -> None:
+    question = "Where do ctenophora live?"
+    assert non_answer("Ctenophora live in marine waters worldwide.", "qa") is not None  # no question: old rule
+    assert non_answer("Ctenophora live in marine waters worldwide.", "qa", question) is None
+    assert non_answer("ctenophora do live where they live", "qa", question) is not None
+
+
 async def test_support_for_the_justification_is_not_support(tmp_path: Path) -> None:
     # a judge that says "supported" to everything: the gate still needs a quote naming the ANSWER
     task = Task(question="Who wrote Pride and Prejudice?", kind="qa")

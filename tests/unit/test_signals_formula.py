@@ -57,8 +57,9 @@ def test_agreement_is_within_one_request_not_the_pool() -> None:
     pool += [Candidate(id="r1-repair-0", text="", answer="6", round=1)]
     shares = round_agreements(pool, "math")
     assert shares["r0-solver-0"] is not None and shares["r0-solver-0"].value == 0.75
-    refined = shares["r1-refiner-0"]
-    assert refined is not None and refined.value == 1.0  # not penalised for differing from round 0
+    # Revisions of one attempt copy it: their agreement is not measured (neutral), neither a penalty for
+    # differing from round 0 nor a bonus for two copies of one guess.
+    assert shares["r1-refiner-0"] is None and shares["r1-refiner-1"] is None
     assert shares["r1-repair-0"] is None  # not sampled: no agreement
 
 
