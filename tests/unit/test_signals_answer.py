@@ -65,7 +65,6 @@ def test_refusals_and_empty_answers_are_no_answer() -> None:
     assert non_answer("twelve", "math") is not None and non_answer("12", "math") is None
 
 
-
 def test_a_lowercase_answer_that_tells_something_the_question_does_not_is_an_answer() -> None:
     question = "Where do ctenophora live?"
     assert non_answer("Ctenophora live in marine waters worldwide.", "qa") is not None  # no question: old rule
