@@ -1,7 +1,8 @@
 """Real-server soak (a script, not collected by pytest): many concurrent graph runs against one vLLM server.
 
-    ASSAY_BASE_URL=http://127.0.0.1:PORT ASSAY_JUDGE_URL=http://127.0.0.1:PORT2 \\
-        .venv/bin/python tests/reliability/soak.py --concurrency 32 --seconds 150 --server-pid PID
+    assay up --model qwen2.5-coder-0.5b      # embedded, supervised servers (or set ASSAY_BASE_URL)
+    ASSAY_MODEL=qwen2.5-coder-0.5b ASSAY_BUDGET_SECONDS=600 \\
+        .venv/bin/python tests/reliability/soak.py --concurrency 32 --seconds 600 --server-pid PID
 
 Keeps ``--concurrency`` runs in flight (math and code tasks, the adaptive graph, one shared client and SQLite
 checkpointer) for ``--seconds``, waits for the runs in flight, and prints one JSON summary: runs, failures by
