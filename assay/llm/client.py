@@ -16,14 +16,14 @@ from contextlib import AbstractContextManager
 from typing import Any, TypeVar
 
 import httpx
-from pydantic_core import to_json
 
 from assay.errors import LLMError
 from assay.llm import _parse
-from assay.llm._failures import decode_json, http_failure, transport_failure, unreachable
+from assay.llm._failures import decode_json
 from assay.llm._meter import UsageMeter
 from assay.llm._metrics import tokens_counted
 from assay.llm._patience import Patience
+from assay.llm._replicas import Replicas
 from assay.llm._request import MessageLike, message_dicts, normalise_base_urls, sampling_body
 from assay.llm._retry import Policy, Retryable, Supervisor, run_attempts
 from assay.llm._sse import stream_events
@@ -33,8 +33,6 @@ from assay.llm.types import Completion, PromptScore, StreamChunk, Usage
 __all__ = ["LLMClient", "MessageLike"]
 
 T = TypeVar("T")
-_CONNECT_ERRORS = (httpx.ConnectError, httpx.ConnectTimeout)
-_DEFAULT = httpx.USE_CLIENT_DEFAULT
 
 
 class LLMClient:
@@ -80,8 +78,7 @@ class LLMClient:
             limits=httpx.Limits(max_connections=max_concurrency, max_keepalive_connections=max_concurrency),
         )
         self._slots = asyncio.Semaphore(max_concurrency)
-        self._next = 0
-        self._urls: dict[str, httpx.URL] = {}
+        self._replicas = Replicas(self._http, self.base_urls)
         self._meter = UsageMeter(f"assay_llm_tracks_{id(self)}")
         self.patience = Patience(max_wait_s) if max_wait_s and max_wait_s > timeout_s else None
         self.waited_past_timeout = 0  # calls answered after timeout_s because the server kept counting tokens
@@ -188,9 +185,9 @@ class LLMClient:
     async def _open_stream(self, path: str, body: dict[str, Any], start: float) -> tuple[httpx.Response, str]:
         timeout = self.policy.first_timeout()
         try:
-            return await self._send("POST", path, body, stream=True, timeout=timeout)
+            return await self._replicas.send("POST", path, body, stream=True, timeout=timeout)
         except Retryable as exc:
-            return await run_attempts(exc, lambda d: self._send("POST", path, body, stream=True,
+            return await run_attempts(exc, lambda d: self._replicas.send("POST", path, body, stream=True,
                                       timeout=self.policy.attempt_timeout(d)), self.policy, start)  # fmt: skip
 
     # -- pooling and inspection -------------------------------------------------------------------------------
@@ -267,11 +264,11 @@ class LLMClient:
         cap = current_cap()
         hard_end = deadline if self.patience is None else self.patience.hard_end(deadline - self.policy.timeout_s, cap)
         if hard_end <= deadline:
-            response, url = await self._send(method, path, body, timeout=self.policy.attempt_timeout(deadline))
+            response, url = await self._replicas.send(method, path, body, timeout=self.policy.attempt_timeout(deadline))
         else:
             assert self.patience is not None
             response, url = await self.patience.wait(
-                lambda timeout: self._send(method, path, body, timeout=timeout), deadline, hard_end,
+                lambda timeout: self._replicas.send(method, path, body, timeout=timeout), deadline, hard_end,
                 self.policy.connect_timeout_s, self._tokens_counted, ", ".join(self.base_urls),
             )  # fmt: skip
             self.waited_past_timeout += time.monotonic() > deadline
@@ -281,41 +278,6 @@ class LLMClient:
         # A live server answers /metrics in milliseconds; a probe never adds more than a tenth of timeout_s.
         limit = min(self.policy.connect_timeout_s, max(0.25, self.policy.timeout_s / 10))
         return await tokens_counted(self._probe_http, self.base_urls, limit)
-
-    async def _send(
-        self, method: str, path: str, body: dict[str, Any] | None, *, stream: bool = False,
-        timeout: httpx.Timeout | None = None,
-    ) -> tuple[httpx.Response, str]:  # fmt: skip
-        """One attempt: the next replica round robin, failing over to the others if the connection is refused."""
-        roots = self.base_urls
-        start = self._next
-        self._next = (start + 1) % len(roots)
-        content = None if body is None else to_json(body)
-        for i in range(len(roots)):
-            root = roots[(start + i) % len(roots)]
-            request = self._http.build_request(
-                method, self._url(root, path), content=content, timeout=timeout or _DEFAULT
-            )
-            try:
-                response = await self._http.send(request, stream=stream)
-                if stream and response.status_code >= 400:
-                    await response.aread()  # the error message; reading to the end closes the stream
-            except _CONNECT_ERRORS:
-                continue
-            except httpx.TransportError as exc:
-                raise transport_failure(root, exc) from None
-            if response.status_code >= 400:
-                raise http_failure(response, root, path, body.get("model") if body else None)
-            return response, root
-        raise Retryable(unreachable(roots))
-
-    def _url(self, root: str, path: str) -> httpx.URL:
-        """The parsed URL of an endpoint, cached: parsing a string URL costs httpx about 25 µs per request."""
-        key = root + path
-        url = self._urls.get(key)
-        if url is None:
-            url = self._urls[key] = httpx.URL(key)
-        return url
 
     async def aclose(self) -> None:
         await self._http.aclose()
