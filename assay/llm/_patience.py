@@ -68,6 +68,22 @@ class Patience:
                 attempt.cancel()
                 await asyncio.wait({attempt})
 
+    def extender(self, probe: Probe, hard_end: float) -> Callable[[], Awaitable[float | None]]:
+        """For a stream's first token: each call, once its deadline has passed, grants one more window while
+        ``probe`` counts more tokens than at the call before (the first call sets the baseline), never past
+        ``hard_end``; None when the server stopped counting or the time is spent."""
+        counted: list[float | None] = []
+
+        async def extend() -> float | None:
+            latest = await probe()
+            if latest is None or (counted and counted[-1] == latest):
+                return None
+            counted.append(latest)
+            end = min(time.monotonic() + self.window_s, hard_end)
+            return end if end > time.monotonic() else None
+
+        return extend
+
 
 def _stalled(where: str, why: str) -> LLMTimeout:
     return LLMTimeout(

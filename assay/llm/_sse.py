@@ -1,14 +1,15 @@
 """Server-sent events as OpenAI-compatible servers send them: ``data: {json}`` lines, ending with ``[DONE]``.
 
 A stream is watched for stalls: the first line may take up to the call's deadline (a busy server queues the
-request before its first token), each later line must follow the previous one within ``idle_s``.
+request before its first token; ``extend`` may grant more while the server counts tokens), each later line
+must follow the previous one within ``idle_s``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import httpx
@@ -16,12 +17,35 @@ import httpx
 from assay.errors import LLMError, LLMTimeout
 from assay.llm._failures import malformed, transport_failure
 
+Extend = Callable[[], Awaitable[float | None]]  # a later deadline for the first line, or None: give up
+
+
+async def _first_line(lines: AsyncIterator[str], limit: float | None, extend: Extend | None) -> str:
+    """The first line by ``limit``; past it, ``extend`` may grant more time (the server is still counting
+    tokens: ``assay.llm._patience``). The read is a task of its own, so waiting longer loses nothing."""
+    pending = asyncio.ensure_future(anext(lines))
+    try:
+        while True:
+            left = None if limit is None else max(0.0, limit - asyncio.get_running_loop().time())
+            done, _ = await asyncio.wait({pending}, timeout=left)
+            if done:
+                return pending.result()
+            limit = await extend() if extend is not None else None
+            if limit is None:
+                raise TimeoutError
+    finally:
+        if not pending.done():
+            pending.cancel()
+            await asyncio.wait({pending})
+
 
 async def _lines(
-    response: httpx.Response, first_by: float | None, idle_s: float | None, until: float | None
-) -> AsyncIterator[str]:
-    """The response's lines; ``LLMTimeout`` when the first line has not come by ``first_by``, a later one
-    not within ``idle_s`` of the previous, or ``until`` passes (``loop.time()`` clock = ``time.monotonic``)."""
+    response: httpx.Response, first_by: float | None, idle_s: float | None, until: float | None,
+    extend: Extend | None = None,
+) -> AsyncIterator[str]:  # fmt: skip
+    """The response's lines; ``LLMTimeout`` when the first line has not come by ``first_by`` (nor by a time
+    ``extend`` grants), a later one not within ``idle_s`` of the previous, or ``until`` passes (``loop.time()``
+    clock = ``time.monotonic``)."""
     lines = response.aiter_lines()
     loop = asyncio.get_running_loop()
     first = True
@@ -30,8 +54,11 @@ async def _lines(
         if until is not None:
             limit = until if limit is None else min(limit, until)
         try:
-            async with asyncio.timeout_at(limit):
-                line = await anext(lines)
+            if first:
+                line = await _first_line(lines, limit, extend if limit != until else None)
+            else:
+                async with asyncio.timeout_at(limit):
+                    line = await anext(lines)
         except StopAsyncIteration:
             return
         except TimeoutError:
@@ -57,12 +84,13 @@ async def sse_objects(
     first_by: float | None = None,
     idle_s: float | None = None,
     until: float | None = None,
+    extend: Extend | None = None,
 ) -> AsyncIterator[dict[str, Any]]:
     """The JSON object of each ``data:`` line; comments, ``event:``/``id:`` lines and blank lines are skipped.
 
     Raises ``ValueError`` for a data line that is not a JSON object (the caller reports a malformed answer).
     """
-    async for line in _lines(response, first_by, idle_s, until):
+    async for line in _lines(response, first_by, idle_s, until, extend):
         if not line.startswith("data:"):
             continue
         payload = line[5:].strip()
@@ -84,10 +112,11 @@ async def stream_events(
     first_by: float | None = None,
     idle_s: float | None = None,
     until: float | None = None,
+    extend: Extend | None = None,
 ) -> AsyncIterator[dict[str, Any]]:
     """SSE objects with transport and JSON failures turned into typed errors (no retry mid-stream)."""
     try:
-        async for event in sse_objects(response, first_by=first_by, idle_s=idle_s, until=until):
+        async for event in sse_objects(response, first_by=first_by, idle_s=idle_s, until=until, extend=extend):
             if "error" in event and not event.get("choices"):
                 raise LLMError(f"the model server at {url} failed mid-stream: {event['error']}".splitlines()[0])
             yield event

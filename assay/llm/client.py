@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncGenerator, Callable, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
 from contextlib import AbstractContextManager
 from typing import Any, TypeVar
 
@@ -167,7 +167,8 @@ class LLMClient:
             accounted = False
             try:
                 events = stream_events(response, url, path, idle_s=self.stream_idle_s,
-                                       first_by=self.policy.deadline(start), until=current_cap())  # fmt: skip
+                                       first_by=self.policy.deadline(start), until=current_cap(),
+                                       extend=self._extender(start))  # fmt: skip
                 async for event in events:
                     for chunk in _parse.checked(url, path, _parse.parse_stream_event, event):
                         if chunk.usage is not None:
@@ -273,6 +274,14 @@ class LLMClient:
             )  # fmt: skip
             self.waited_past_timeout += time.monotonic() > deadline
         return decode_json(response, url, path), url
+
+    def _extender(self, began: float) -> Callable[[], Awaitable[float | None]] | None:
+        """More time for a stream's first token while the server counts tokens (None: no patience)."""
+        return (
+            None
+            if self.patience is None
+            else self.patience.extender(self._tokens_counted, self.patience.hard_end(began, current_cap()))
+        )
 
     async def _tokens_counted(self) -> float | None:
         # A live server answers /metrics in milliseconds; a probe never adds more than a tenth of timeout_s.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import httpx
 import pytest
@@ -111,3 +111,35 @@ def test_patience_is_off_when_max_wait_is_not_above_timeout() -> None:
     assert LLMClient("http://127.0.0.1:9", model="m", timeout_s=300, max_wait_s=300).patience is None
     assert LLMClient("http://127.0.0.1:9", model="m", max_wait_s=None).patience is None
     assert LLMClient("http://127.0.0.1:9", model="m").patience == Patience(1800.0)
+
+
+def streaming_server(first_after_s: float, *, counting: bool) -> Handler:
+    """A streaming chat server whose first SSE line comes after ``first_after_s``."""
+    reads = [0]
+
+    async def body() -> AsyncIterator[bytes]:
+        await asyncio.sleep(first_after_s)
+        sample = replies.Sample("streamed late", -0.05, None, "stop")
+        yield replies.chat_sse("m", "hello there", [sample], {"stream_options": {"include_usage": True}})
+
+    async def handle(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/metrics":
+            reads[0] += 1 if counting else 0
+            return httpx.Response(200, text=f"vllm:prompt_tokens_total {reads[0]}.0\n")
+        return httpx.Response(200, content=body(), headers={"content-type": "text/event-stream"})
+
+    return handle
+
+
+async def test_a_stream_whose_first_token_is_late_on_a_counting_server_is_waited_for() -> None:
+    async with client(streaming_server(0.7, counting=True)) as llm:
+        chunks = [c async for c in llm.stream_chat(USER)]
+    assert "".join(c.delta for c in chunks) == "streamed late"
+
+
+async def test_a_stream_whose_server_counts_nothing_times_out_before_its_first_token() -> None:
+    began = time.monotonic()
+    async with client(streaming_server(30.0, counting=False)) as llm:
+        with pytest.raises(LLMTimeout, match="sent no token"):
+            _ = [c async for c in llm.stream_chat(USER)]
+    assert time.monotonic() - began < 2.0
