@@ -231,6 +231,11 @@ async def check_claim(
     named = names_quoted(claim, quoted, quote) and _contains(quoted, quote, must_name) and _mostly(quoted, quote, about)
     if verdict == "supported" and not named:
         verdict = "unknown"  # evidence gate: "supported" must rest on a quote that names what the claim names
+    elif verdict == "contradicted" and named:
+        # ... and "contradicted" cannot rest on a quote that states the claim's own names and numbers next to
+        # the question's terms: qwen2.5-coder-0.5b called "$5 million" contradicted by "charged an average of
+        # $5 million for a 30-second commercial" (SQuAD). Such a verdict is no evidence either way.
+        verdict = "unknown"
     ids = [p.id for p in passages]
     if quoted is not None:  # the quoted passage first: it is the evidence a reviewer should read
         ids.insert(0, ids.pop(passages.index(quoted)))

@@ -16,6 +16,7 @@ from assay.llm.client import LLMClient
 from assay.testing import FakeLLM
 from assay.tools.factcheck import (
     best_quote,
+    check_answer,
     check_claims,
     excerpt,
     extract_claims,
@@ -186,3 +187,16 @@ def test_extract_claims_never_fails_and_respects_the_limit(text: str, limit: int
     claims = extract_claims(text, max_claims=limit)
     assert len(claims) <= max(limit, 0)
     assert all(c.strip() and not c.endswith("?") for c in claims)
+
+
+async def test_a_contradicted_verdict_cannot_rest_on_a_quote_that_states_the_answer() -> None:
+    """The mirror of the support gate: a small judge called a right answer contradicted by its own passage."""
+    cost = Passage(id="sb", title="Super Bowl 50", score=1.0,
+                   text="CBS charged an average of $5 million for a 30-second commercial during the game.")  # fmt: skip
+    question = "What was the average cost for a 30 second commercial during Super Bowl 50?"
+    fake = FakeLLM(default="contradicted")
+    async with fake.client() as llm:
+        right = await check_answer(question, "$5 million", ListRetriever(cost), llm)
+        wrong = await check_answer(question, "$2 million", ListRetriever(cost), llm)
+    assert right is not None and right.verdict == "unknown"  # the judge's word alone is no evidence here
+    assert wrong is not None and wrong.verdict == "contradicted"  # the quote does not name "$2 million"
