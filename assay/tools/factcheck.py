@@ -38,6 +38,7 @@ _LEAD = re.compile(
     r"^(?:so|therefore|thus|hence|in conclusion|in summary|to summarize|overall|finally|also|moreover)\b,?\s*",
     re.IGNORECASE,
 )
+_NEGATION = re.compile(r"\b(?:not|never|no|nor|neither|instead|rather than|\w+n't)\b", re.IGNORECASE)
 _BULLET = re.compile(r"^\s*(?:[-*+•]|\d+[.)]|#+)\s+")
 _MARKUP = re.compile(r"[*_`]{1,3}")
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9])")
@@ -231,10 +232,10 @@ async def check_claim(
     named = names_quoted(claim, quoted, quote) and _contains(quoted, quote, must_name) and _mostly(quoted, quote, about)
     if verdict == "supported" and not named:
         verdict = "unknown"  # evidence gate: "supported" must rest on a quote that names what the claim names
-    elif verdict == "contradicted" and named:
-        # ... and "contradicted" cannot rest on a quote that states the claim's own names and numbers next to
-        # the question's terms: qwen2.5-coder-0.5b called "$5 million" contradicted by "charged an average of
-        # $5 million for a 30-second commercial" (SQuAD). Such a verdict is no evidence either way.
+    elif verdict == "contradicted" and named and _restates(claim, quoted, quote, score):
+        # ... and "contradicted" cannot rest on a quote that restates the claim, its names and numbers next to
+        # the question's terms, with no negation: qwen2.5-coder-0.5b called "$5 million" contradicted by
+        # "charged an average of $5 million for a 30-second commercial" (SQuAD). No evidence either way.
         verdict = "unknown"
     ids = [p.id for p in passages]
     if quoted is not None:  # the quoted passage first: it is the evidence a reviewer should read
@@ -257,6 +258,11 @@ async def check_claims(
     ``quote`` is the passage sentence with the highest word overlap with the claim.
     """
     return list(await asyncio.gather(*(check_claim(c, retriever, llm, k=k) for c in claims)))
+
+
+def _restates(claim: str, quoted: Passage | None, quote: str, score: float) -> bool:
+    """The quote says what the claim says, by word overlap, and denies nothing ("..., not of the nation")."""
+    return lexical_verdict(claim, quoted, quote, score) == "supported" and not _NEGATION.search(quote)
 
 
 def _contains(passage: Passage | None, quote: str, terms: frozenset[str]) -> bool:
