@@ -200,8 +200,8 @@ async def test_a_contradicted_verdict_cannot_rest_on_a_quote_that_states_the_ans
         wrong = await check_answer(question, "$2 million", ListRetriever(cost), llm)
     assert right is not None and right.verdict == "unknown"  # the judge's word alone is no evidence here
     assert wrong is not None and wrong.verdict == "contradicted"  # the quote does not name "$2 million"
-    denial = Passage(id="syd", title="Sydney", score=1.0,
-                     text="Sydney is the largest city of Australia and the capital of New South Wales, not of the nation.")  # fmt: skip
+    text = "Sydney is the largest city of Australia and the capital of New South Wales, not of the nation."
+    denial = Passage(id="syd", title="Sydney", score=1.0, text=text)
     async with fake.client() as llm:
         denied = await check_answer("What is the capital of Australia?", "Sydney", ListRetriever(denial), llm)
     assert denied is not None and denied.verdict == "contradicted"  # it names Sydney and capital, and denies it
