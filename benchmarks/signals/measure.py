@@ -1,6 +1,7 @@
 """Measure the signals on a labelled held-in set: accuracy, "confident but wrong", AUC per signal, cost.
 
     python benchmarks/signals/measure.py run --out runs.jsonl [--limit-per-kind N] [--offset-per-kind M] [-c 4]
+        [--kinds qa,math]
     python benchmarks/signals/measure.py report runs.jsonl [runs-before.jsonl]
 
 ``run`` sends every task of ``tasks.jsonl`` through ``assay.runtime.run`` (the adaptive graph, default budget,
@@ -120,6 +121,8 @@ async def run_all(args: argparse.Namespace) -> None:
 
     settings = load_settings()
     tasks = load_tasks(args.limit_per_kind, args.offset_per_kind)
+    if args.kinds:
+        tasks = [t for t in tasks if t["kind"] in args.kinds.split(",")]
     done = set()
     out = Path(args.out)
     if out.exists():
@@ -148,6 +151,7 @@ if __name__ == "__main__":
     r.add_argument("--limit-per-kind", type=int)
     r.add_argument("--offset-per-kind", type=int, default=0)
     r.add_argument("--concurrency", "-c", type=int, default=4)
+    r.add_argument("--kinds", default="", help="only these kinds, comma-separated (e.g. qa)")
     rep = sub.add_parser("report")
     rep.add_argument("files", nargs="+")
     args = parser.parse_args()
