@@ -23,6 +23,7 @@ from assay.context import RunContext
 from assay.llm.types import Completion
 from assay.signals._measure import tracked
 from assay.signals._normalize import non_answer, normalize_answer
+from assay.signals.scoring import answer_evidence
 from assay.state import Candidate, Evidence, RunState
 from assay.tools.types import ClaimCheck
 
@@ -94,15 +95,15 @@ async def _prepare_qa(state: RunState, ctx: RunContext) -> Prepared:
 
     retriever = ctx.retriever
     calls_left = [state.budget.max_calls - state.usage.calls]  # each judged claim is one call
-    earlier = _checked_answers(state)
     pending: dict[str, asyncio.Task[ClaimCheck | None]] = {}
 
     async def check(cand: Candidate) -> list[Evidence]:
         if retriever is None or not cand.answer or non_answer(cand.answer, "qa", state.task.question):
             return []  # a refusal has no claim to check
+        shared = answer_evidence(cand, state)  # the claim is built from question and answer: the same verdict
+        if shared:
+            return [e.model_copy(update={"id": f"ev-{cand.id}-claim{j}"}) for j, e in enumerate(shared)]
         key = normalize_answer(cand.answer, "qa") or cand.id
-        if key in earlier:  # the claim is built from question and answer: the same answer, the same verdict
-            return claim_evidence(cand, earlier[key])
         if key not in pending:
             if calls_left[0] <= 0:
                 return []  # the budget pays for one judged claim per call left
@@ -112,23 +113,6 @@ async def _prepare_qa(state: RunState, ctx: RunContext) -> Prepared:
         return claim_evidence(cand, [found]) if found else []
 
     return check, [], []
-
-
-def _checked_answers(state: RunState) -> dict[str, list[ClaimCheck]]:
-    """The fact-check verdicts already in the state, by normalised answer (no claim is judged twice)."""
-    answers = {c.id: normalize_answer(c.answer, "qa") for c in state.candidates}
-    found: dict[str, list[ClaimCheck]] = {}
-    owner: dict[str, str] = {}  # the first candidate checked for each answer: its verdicts, once
-    for ev in state.evidence:
-        key, verdict = answers.get(ev.candidate_id), ev.details.get("verdict")
-        if ev.tool != "factcheck" or key is None or verdict not in ("supported", "contradicted", "unknown"):
-            continue
-        if owner.setdefault(key, ev.candidate_id) != ev.candidate_id:
-            continue
-        quote, passages = str(ev.details.get("quote") or ""), list(ev.details.get("passage_ids") or [])
-        check = ClaimCheck(claim=ev.input, verdict=verdict, passage_ids=passages, quote=quote)
-        found.setdefault(key, []).append(check)
-    return found
 
 
 _PREPARE = {"code": ("tests", _prepare_code), "math": ("program", _prepare_math), "qa": ("factcheck", _prepare_qa)}

@@ -29,7 +29,7 @@ from assay.signals._normalize import answers_match, non_answer, normalize_answer
 from assay.signals.confidence import FAILURE_ONLY_TOOLS, evidence_score, round_agreements
 from assay.state import Candidate, Evidence, RunState, Scores, Task, TaskKind
 
-__all__ = ["Weights", "combine", "evidence_status", "judge_item", "refresh", "score", "step_source"]
+__all__ = ["Weights", "answer_evidence", "combine", "evidence_status", "judge_item", "refresh", "score", "step_source"]
 
 Status = Literal["confirmed", "supported", "contested", "unverified", "refuted", "non_answer"]
 SIGNALS = ("confidence", "agreement", "reward", "steps", "evidence")
@@ -132,14 +132,24 @@ def refresh(cands: Sequence[Candidate], state: RunState, weights: Weights | None
 
 
 def evidence_for(cand: Candidate, state: RunState) -> Sequence[Evidence]:
-    """The evidence that speaks about ``cand``. For kinds whose check depends on the answer alone (QA: the
-    claim is built from question and answer), a candidate not checked yet takes the verdicts on the same
-    answer: a copy of a contradicted answer must not outscore it for want of a check of its own."""
-    if state.task.kind not in ANSWER_LEVEL_KINDS or any(e.candidate_id == cand.id for e in state.evidence):
+    """The evidence that speaks about ``cand``: its own, or, not checked yet, the verdicts on its answer
+    (``answer_evidence``): a copy of a contradicted answer must not outscore it for want of a check."""
+    if any(e.candidate_id == cand.id for e in state.evidence):
         return state.evidence
-    key = normalize_answer(cand.answer, state.task.kind)
-    same = {c.id for c in state.candidates if key is not None and normalize_answer(c.answer, state.task.kind) == key}
-    return [e.model_copy(update={"candidate_id": cand.id}) for e in state.evidence if e.candidate_id in same]
+    return answer_evidence(cand, state) or state.evidence
+
+
+def answer_evidence(cand: Candidate, state: RunState) -> list[Evidence]:
+    """For kinds whose check depends on the answer alone (QA: the claim is built from question and answer), the
+    check evidence of the first other candidate with ``cand``'s answer, re-pointed to ``cand``; else []."""
+    kind = state.task.kind
+    key = normalize_answer(cand.answer, kind) if kind in ANSWER_LEVEL_KINDS else None
+    if key is None:
+        return []
+    answers = {c.id: normalize_answer(c.answer, kind) for c in state.candidates if c.id != cand.id}
+    checked = [e for e in state.evidence if "verdict" in e.details and answers.get(e.candidate_id) == key]
+    owner = checked[0].candidate_id if checked else None
+    return [e.model_copy(update={"candidate_id": cand.id}) for e in checked if e.candidate_id == owner]
 
 
 def _refreshed(cand: Candidate, share: Any, state: RunState, weights: Weights | None) -> Candidate:
