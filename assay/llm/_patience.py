@@ -48,41 +48,57 @@ class Patience:
         now = time.monotonic()
         if hard_end <= soft_end:
             return await send(httpx.Timeout(max(0.0, soft_end - now), connect=connect_s))
-        attempt = asyncio.ensure_future(send(httpx.Timeout(hard_end - now, connect=connect_s)))
+        watch = self.extender(probe, hard_end)
         try:
-            done, _ = await asyncio.wait({attempt}, timeout=max(0.0, soft_end - now))
-            counted = None if done else await probe()
-            while not done:
-                if counted is None:
-                    raise Retryable(_stalled(where, "has no /metrics that shows progress"))
-                done, _ = await asyncio.wait({attempt}, timeout=self.window_s)
-                if done:
-                    break
-                latest = await probe()
-                if latest == counted:
-                    raise Retryable(_stalled(where, f"counted no token for {self.window_s:g}s"))
-                counted = latest
-            return attempt.result()
-        finally:
-            if not attempt.done():
-                attempt.cancel()
-                await asyncio.wait({attempt})
+            return await outlast(send(httpx.Timeout(hard_end - now, connect=connect_s)), soft_end, watch)
+        except TimeoutError:
+            raise Retryable(_stalled(where, watch.why)) from None
 
-    def extender(self, probe: Probe, hard_end: float) -> Callable[[], Awaitable[float | None]]:
-        """For a stream's first token: each call, once its deadline has passed, grants one more window while
-        ``probe`` counts more tokens than at the call before (the first call sets the baseline), never past
-        ``hard_end``; None when the server stopped counting or the time is spent."""
-        counted: list[float | None] = []
+    def extender(self, probe: Probe, hard_end: float) -> Watch:
+        """More time, one window at a time, while ``probe`` counts tokens (see ``Watch``)."""
+        return Watch(probe, hard_end, self.window_s)
 
-        async def extend() -> float | None:
-            latest = await probe()
-            if latest is None or (counted and counted[-1] == latest):
-                return None
-            counted.append(latest)
-            end = min(time.monotonic() + self.window_s, hard_end)
-            return end if end > time.monotonic() else None
 
-        return extend
+class Watch:
+    """Grants one more window per call while ``probe`` counts more tokens than at the call before (the first
+    call sets the baseline), never past ``hard_end``; None when it cannot, with the reason in ``why``."""
+
+    def __init__(self, probe: Probe, hard_end: float, window_s: float) -> None:
+        self.probe, self.hard_end, self.window_s = probe, hard_end, window_s
+        self.counted: float | None = None
+        self.why = ""
+
+    async def __call__(self) -> float | None:
+        latest = await self.probe()
+        if latest is None:
+            self.why = "has no /metrics that shows progress"
+        elif latest == self.counted:
+            self.why = f"counted no token for {self.window_s:g}s"
+        elif (end := min(time.monotonic() + self.window_s, self.hard_end)) <= time.monotonic():
+            self.why = "kept counting tokens past ASSAY_MAX_WAIT_S"
+        else:
+            self.counted = latest
+            return end
+        return None
+
+
+async def outlast(work: Awaitable[T], limit: float | None, extend: Callable[[], Awaitable[float | None]] | None) -> T:
+    """``work`` done by ``limit`` (``time.monotonic``), or by a later time ``extend`` grants; ``TimeoutError``
+    otherwise. ``work`` runs as a task of its own, so a wait that goes on loses nothing of it."""
+    pending = asyncio.ensure_future(work)
+    try:
+        while True:
+            left = None if limit is None else max(0.0, limit - time.monotonic())
+            done, _ = await asyncio.wait({pending}, timeout=left)
+            if done:
+                return pending.result()
+            limit = await extend() if extend is not None else None
+            if limit is None:
+                raise TimeoutError
+    finally:
+        if not pending.done():
+            pending.cancel()
+            await asyncio.wait({pending})
 
 
 def _stalled(where: str, why: str) -> LLMTimeout:

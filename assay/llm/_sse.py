@@ -16,27 +16,9 @@ import httpx
 
 from assay.errors import LLMError, LLMTimeout
 from assay.llm._failures import malformed, transport_failure
+from assay.llm._patience import outlast
 
 Extend = Callable[[], Awaitable[float | None]]  # a later deadline for the first line, or None: give up
-
-
-async def _first_line(lines: AsyncIterator[str], limit: float | None, extend: Extend | None) -> str:
-    """The first line by ``limit``; past it, ``extend`` may grant more time (the server is still counting
-    tokens: ``assay.llm._patience``). The read is a task of its own, so waiting longer loses nothing."""
-    pending = asyncio.ensure_future(anext(lines))
-    try:
-        while True:
-            left = None if limit is None else max(0.0, limit - asyncio.get_running_loop().time())
-            done, _ = await asyncio.wait({pending}, timeout=left)
-            if done:
-                return pending.result()
-            limit = await extend() if extend is not None else None
-            if limit is None:
-                raise TimeoutError
-    finally:
-        if not pending.done():
-            pending.cancel()
-            await asyncio.wait({pending})
 
 
 async def _lines(
@@ -55,7 +37,8 @@ async def _lines(
             limit = until if limit is None else min(limit, until)
         try:
             if first:
-                line = await _first_line(lines, limit, extend if limit != until else None)
+                # the first line may wait on while ``extend`` grants time (the server is still counting tokens)
+                line = await outlast(anext(lines), limit, extend if limit != until else None)
             else:
                 async with asyncio.timeout_at(limit):
                     line = await anext(lines)
