@@ -32,16 +32,20 @@ def sum_metrics(text: str, names: Iterable[str]) -> dict[str, float]:
     return found
 
 
-def _read(base_url: str, timeout_s: float) -> tuple[float, float] | None:
-    """(requests in flight, tokens counted so far), or None when the server has no readable /metrics."""
-    try:
-        response = httpx.get(f"{base_url}/metrics", timeout=timeout_s)
-    except httpx.HTTPError:
-        return None
+def _counts(response: httpx.Response) -> tuple[float, float] | None:
+    """(requests in flight, tokens counted so far) from a /metrics reply, or None when it is not one."""
     if response.status_code != 200:
         return None
     values = sum_metrics(response.text, PROGRESS + IN_FLIGHT)
     return sum(values[n] for n in IN_FLIGHT), sum(values[n] for n in PROGRESS)
+
+
+def _read(base_url: str, timeout_s: float) -> tuple[float, float] | None:
+    """(requests in flight, tokens counted so far), or None when the server has no readable /metrics."""
+    try:
+        return _counts(httpx.get(f"{base_url}/metrics", timeout=timeout_s))
+    except httpx.HTTPError:
+        return None
 
 
 def engine_stalled(base_url: str, window_s: float, timeout_s: float = 5.0) -> float | None:
@@ -63,10 +67,10 @@ async def tokens_counted(http: httpx.AsyncClient, roots: Iterable[str], timeout_
     total = 0.0
     for root in roots:
         try:
-            response = await http.get(f"{root}/metrics", timeout=timeout_s)
+            counts = _counts(await http.get(f"{root}/metrics", timeout=timeout_s))
         except httpx.HTTPError:
             return None
-        if response.status_code != 200:
+        if counts is None:
             return None
-        total += sum(sum_metrics(response.text, PROGRESS).values())
+        total += counts[1]
     return total
