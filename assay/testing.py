@@ -65,6 +65,9 @@ class _Fault:
     seconds: float = 0.0
 
 
+MAX_STOP = 4  # stop strings an OpenAI-compatible server accepts in one request
+
+
 def _prompt_of(body: Mapping[str, Any]) -> str:
     if "messages" in body:
         return "\n".join(str(m.get("content") or "") for m in body["messages"])
@@ -199,6 +202,8 @@ class FakeLLM:
             inputs = self._inputs(req)
             return _json(200, replies.embed_reply(model, inputs, [self._embed(t) for t in inputs]))
         if req.path in ("/v1/chat/completions", "/v1/completions"):
+            if len(req.body.get("stop") or []) > MAX_STOP:  # vLLM (as OpenAI) rejects the request
+                return _json(400, replies.error_body(400, f"body.stop: at most {MAX_STOP} items", "BadRequestError"))
             return self._generate(req, model)
         return _json(404, {"detail": "Not Found"})
 

@@ -18,7 +18,7 @@ from assay.errors import LLMError, LLMHTTPError, LLMTimeout, MalformedResponse, 
 from assay.llm._retry import Retryable, parse_retry_after
 
 _NEVER_TRANSIENT_5XX = frozenset({501, 505})
-_MAX_DETAIL = 200
+_MAX_DETAIL = 300
 
 
 def unreachable(urls: list[str]) -> ServerUnavailable:
@@ -44,7 +44,8 @@ def transport_failure(url: str, exc: httpx.TransportError) -> Retryable:
 
 
 def server_message(response: httpx.Response) -> str:
-    """The first line of the server's error message (OpenAI ``error.message``, vLLM ``message`` or text)."""
+    """The server's error message (OpenAI ``error.message``, vLLM ``message`` or text) on one line: vLLM puts
+    the field that failed validation on the lines after "2 validation errors:", so they are joined, not cut."""
     text = response.text
     try:
         data: Any = json.loads(text)
@@ -58,7 +59,7 @@ def server_message(response: httpx.Response) -> str:
             if isinstance(data.get(key), str):
                 text = data[key]
                 break
-    line = (text.strip().splitlines() or [response.reason_phrase or "no message"])[0]
+    line = " ".join(text.split()) or response.reason_phrase or "no message"
     return line[:_MAX_DETAIL]
 
 
