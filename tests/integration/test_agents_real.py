@@ -12,6 +12,7 @@ from assay.settings import Settings
 from assay.signals.reward import ClassifyJudge, JudgeItem, LogprobJudge
 from assay.signals.scoring import score
 from assay.state import Candidate, Evidence, RunState, Task
+from assay.tools.sandbox import run_python
 
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="session")]
 
@@ -35,6 +36,23 @@ async def test_solver_samples_four_candidates_with_logprobs(
         assert cand.tokens.min_logprob is not None and cand.tokens.min_logprob <= cand.tokens.mean_logprob
     assert len({c.text for c in cands}) >= 2  # n=4 with a seed gives distinct samples
     assert update["usage"].calls == 1 and update["usage"].completion_tokens > 0
+
+
+STUB = 'def double(x: int) -> int:\n    """Return twice x.\n    >>> double(3)\n    6\n    """\n'
+
+
+async def test_a_code_stub_is_continued_by_the_real_server(
+    live_settings: Settings, generator_client: LLMClient
+) -> None:
+    """vLLM takes the stub as the start of the reply (continue_final_message) with the stop strings: the answer
+    is the stub followed by the model's body, and it runs."""
+    ctx = RunContext(settings=live_settings.model_copy(update={"samples": 2, "max_tokens": 64}), llm=generator_client)
+    update = await solve(RunState(task=Task(question=STUB, kind="code")), ctx)
+    for cand in update["candidates"]:
+        assert cand.answer is not None and cand.answer.startswith(STUB.rstrip()), cand.text
+        assert cand.answer.count("def double") == 1 and cand.tokens.n_tokens > 0
+    ran = await run_python((update["candidates"][0].answer or "") + "\nassert callable(double)\n")  # sandboxed
+    assert ran.ok, ran.stderr
 
 
 @pytest.mark.parametrize("backend", ["classify", "logprob"])
