@@ -73,10 +73,22 @@ class _Assembly:
         return Completion(model=model, choices=choices, usage=self.usage)
 
 
+def _continued(messages: Sequence[MessageLike], kwargs: dict[str, Any]) -> str:
+    """The start of the reply that the server continues (``continue_final_message``), else ""."""
+    if not (kwargs.get("extra") or {}).get("continue_final_message") or not messages:
+        return ""
+    last = messages[-1]
+    role, content = (last.role, last.content) if not isinstance(last, dict) else (last["role"], last["content"])
+    return content if role == "assistant" else ""
+
+
 async def _streamed(
     llm: LLMClient, messages: Sequence[MessageLike], agent: str, sink: EventSink, kwargs: dict[str, Any]
 ) -> Completion:
     parts = _Assembly()
+    start = _continued(messages, kwargs)  # shown first, so a view shows the whole reply (e.g. a code stub)
+    for index in range(int(kwargs.get("n", 1)) if start else 0):
+        sink({"type": "token", "node": agent, "index": index, "delta": start})
     async with aclosing(llm.stream_chat(messages, **kwargs)) as chunks:
         async for chunk in chunks:
             parts.add(chunk)

@@ -43,6 +43,17 @@ async def test_streamed_completion_equals_the_plain_one_and_feeds_the_sink() -> 
     assert first == "one two three" and {e["node"] for e in events} == {"solver"}
 
 
+async def test_a_continued_reply_shows_its_start_first_but_the_completion_is_the_servers() -> None:
+    fake, events = _fake(), list[dict[str, Any]]()
+    start = [*PROMPT, {"role": "assistant", "content": "Counting: "}]
+    async with fake.client() as llm:
+        with streaming.streaming_tokens(events.append):
+            out = await streaming.chat(llm, start, agent="solver", n=2, extra={"continue_final_message": True})
+    assert [c.text for c in out.choices] == ["one two three", "uno dos tres"]  # the caller joins the start
+    shown = ["".join(e["delta"] for e in events if e["index"] == i) for i in (0, 1)]
+    assert shown == ["Counting: one two three", "Counting: uno dos tres"]
+
+
 async def test_concurrent_runs_see_only_their_own_tokens() -> None:
     fake = FakeLLM().on("alpha", texts="a a a").on("beta", texts="b b b")
     seen: dict[str, list[str]] = {"alpha": [], "beta": []}
