@@ -56,7 +56,7 @@ class Settings(BaseSettings):
     # Adaptive graph.
     samples: int = Field(default=4, ge=1, le=64)
     max_tokens: int = Field(default=384, ge=1)
-    stub_prefix: bool = True  # a code stub starts the reply, the model writes the body (needs continue_final_message)
+    reply_prefix: bool = True  # a code stub / "Step 1:" starts the reply (agents/_prefix.py; continue_final_message)
     temperature: float = Field(default=0.7, ge=0, le=2)
     temperature_step: float = Field(default=0.15, ge=0, le=1)
     tau_agreement: float = Field(default=0.75, ge=0, le=1)

@@ -11,7 +11,7 @@ from typing import Any
 
 from assay import streaming
 from assay.agents._common import candidates_from, fill, get_prompt, messages, sample_plan, usage_of
-from assay.agents._stub import code_stub, completed, stub_options, with_stub
+from assay.agents._prefix import completed, prefix_options, reply_prefix, with_prefix
 from assay.context import RunContext
 from assay.state import RunState, Task
 
@@ -48,10 +48,10 @@ async def solve(state: RunState, ctx: RunContext) -> dict[str, Any]:
     """Node: ``settings.samples`` candidates for the current round, origin ``solver``."""
     settings = ctx.settings
     n, max_tokens = sample_plan(state, settings.samples, settings.max_tokens)  # bounded by the budget left
-    stub = code_stub(state.task) if settings.stub_prefix else None  # the model writes only the body
+    start = reply_prefix(state.task, settings.reply_prefix)  # e.g. a code stub: the model writes the body
     completion = await streaming.chat(
         ctx.llm,
-        with_stub(messages(get_prompt(ctx, "solver", "system", PROMPTS), user_prompt(state.task, ctx)), stub),
+        with_prefix(messages(get_prompt(ctx, "solver", "system", PROMPTS), user_prompt(state.task, ctx)), start),
         n=n,
         temperature=settings.temperature,
         max_tokens=max_tokens,
@@ -59,8 +59,8 @@ async def solve(state: RunState, ctx: RunContext) -> dict[str, Any]:
         logprobs=True,
         top_logprobs=TOP_LOGPROBS,
         agent="solver",
-        **stub_options(stub),
+        **prefix_options(start),
     )
-    completion = completed(completion, stub)
+    completion = completed(completion, start)
     cands = candidates_from(completion, state, origin="solver", kind=state.task.kind)
     return {"candidates": cands, "usage": usage_of([completion])}

@@ -64,7 +64,7 @@ def test_cli_arguments_never_give_a_traceback(command: str, args: list[str]) -> 
 
 SETTING_VARS = ["ASSAY_TIMEOUT_S", "ASSAY_MAX_ATTEMPTS", "ASSAY_SAMPLES", "ASSAY_BASE_URL", "ASSAY_STREAM_IDLE_S",
                 "ASSAY_TEMPERATURE", "ASSAY_RESTART_SERVERS", "ASSAY_BUDGET_CALLS", "ASSAY_MAX_WAIT_S",
-                "ASSAY_STUB_PREFIX"]  # fmt: skip
+                "ASSAY_REPLY_PREFIX"]  # fmt: skip
 
 
 @FAST

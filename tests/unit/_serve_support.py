@@ -17,12 +17,13 @@ from assay.testing import FakeLLM
 
 QUESTION = "What is 2 + 2?"
 SOLVER = "Solve this problem"
-RIGHT = "2 + 2 = 4\nAnswer: 4\nConfidence: 95%"
+REPLY = " 2 + 2 = 4\nAnswer: 4\nConfidence: 95%"  # what the model writes after the solver's "Step 1:"
+RIGHT = "Step 1:" + REPLY
 
 
 def fakes() -> tuple[FakeLLM, FakeLLM]:
     """A generator whose samples all agree on 4 and a judge that likes it: the adaptive graph's easy path."""
-    generator = FakeLLM(default="I do not know").on(SOLVER, texts=[RIGHT], logprob=-0.1)
+    generator = FakeLLM(default="I do not know").on(SOLVER, texts=[REPLY], logprob=-0.1)
     judge = FakeLLM().on_classify("Final answer: 4", p_yes=0.97).on_classify("", p_yes=0.2)
     return generator, judge
 

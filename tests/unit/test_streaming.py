@@ -82,4 +82,4 @@ async def test_run_streams_solver_tokens_to_on_event_only_when_asked(tmp_path: A
     assert not [e for e in quiet if e["type"] == "token"]
     tokens = [e for e in loud if e["type"] == "token"]
     assert tokens and {e["node"] for e in tokens} == {"solver"}
-    assert "".join(e["delta"] for e in tokens if e["index"] == 0) == "2 + 2 = 4\nAnswer: 4"
+    assert "".join(e["delta"] for e in tokens if e["index"] == 0) == "Step 1:2 + 2 = 4\nAnswer: 4"  # with the prefix

@@ -1,4 +1,4 @@
-"""Code stubs: a task that is a signature with a docstring starts the reply, and the model writes the body."""
+"""Reply prefixes: a code stub (or "Step 1:" for math) starts the reply, and the model writes the rest."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from assay.agents._stub import code_stub
+from assay.agents._prefix import code_stub
 from assay.agents.refiner import refine
 from assay.agents.solver import solve
 from assay.context import RunContext
@@ -73,10 +73,10 @@ async def test_a_reply_that_ignores_the_prefix_is_used_as_is(tmp_path: Path) -> 
     ]
 
 
-async def test_stub_prefix_off_and_prose_tasks_send_no_prefix(tmp_path: Path) -> None:
+async def test_reply_prefix_off_and_prose_tasks_send_no_prefix(tmp_path: Path) -> None:
     fake = FakeLLM()
     fake.on("", texts=["```python\ndef f():\n    return 1\n```"])
-    await solve(RunState(task=Task(question=STUB, kind="code")), ctx_for(tmp_path, fake, stub_prefix=False))
+    await solve(RunState(task=Task(question=STUB, kind="code")), ctx_for(tmp_path, fake, reply_prefix=False))
     await solve(RunState(task=Task(question="Write f.", kind="code")), ctx_for(tmp_path, fake))
     for request in fake.requests:
         assert request.body["messages"][-1]["role"] == "user" and "continue_final_message" not in request.body
@@ -92,3 +92,15 @@ async def test_refiner_continues_the_stub_too(tmp_path: Path) -> None:
     update = await refine(state, ctx_for(tmp_path, fake))
     assert fake.requests[0].body["messages"][-1]["content"] == "```python\n" + STUB
     assert {c.answer for c in update["candidates"]} == {STUB + "    return a + b"}
+
+
+async def test_math_replies_start_with_a_first_step(tmp_path: Path) -> None:
+    fake = FakeLLM()
+    fake.on("apples", texts=[" 3 bags of 4 is 12.\nAnswer: 12\nConfidence: 80%", "Step 1: 12\nAnswer: 12"])
+    task = Task(question="Tom has 3 bags of 4 apples. How many apples?", kind="math")
+    update = await solve(RunState(task=task), ctx_for(tmp_path, fake))
+    body = fake.requests[0].body
+    assert body["messages"][-1] == {"role": "assistant", "content": "Step 1:"} and "stop" not in body
+    continued, whole = update["candidates"]
+    assert continued.text.startswith("Step 1: 3 bags") and continued.answer == "12"
+    assert whole.text == "Step 1: 12\nAnswer: 12"  # a reply that repeats the prefix is used as is
