@@ -25,10 +25,14 @@ def frontier(summaries: Sequence[Summary], path: Path, title: str) -> Path:
     """Accuracy (Wilson 95 % bars) against client-counted generated tokens per item."""
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(7, 4.5))
+    placed: dict[tuple[float, float], int] = {}  # recipes on one point (same samples) get stacked labels
     for s in summaries:
         yerr = [[s.accuracy - s.ci_low], [s.ci_high - s.accuracy]]
         ax.errorbar([s.gen_per_item], [s.accuracy], yerr=yerr, fmt="o", capsize=4, label=s.recipe)
-        ax.annotate(s.recipe, (s.gen_per_item, s.accuracy), textcoords="offset points", xytext=(6, 4), fontsize=8)
+        point = (round(s.gen_per_item, 1), round(s.accuracy, 3))
+        above = placed[point] = placed.get(point, -1) + 1
+        ax.annotate(s.recipe, (s.gen_per_item, s.accuracy), textcoords="offset points", xytext=(6, 4 + 10 * above),
+                    fontsize=8)  # fmt: skip
     xs = [s.gen_per_item for s in summaries if s.gen_per_item > 0]
     wide = bool(xs) and max(xs) / min(xs) >= 10
     if wide:
