@@ -9,7 +9,8 @@ gated on measured signals. Easy problems (high sample agreement and reward) get 
 ones of a costly-tool kind (QA) verify first and are scored again before any review, then loop review ->
 refine -> verify -> score until confident, stalled, out of budget or out of rounds. Code and math, whose tools
 are decisive, are revised only while a tool refutes the best candidate (``kit.Unguided``, B1): failing tests or
-a wrong stated calculation give the refiner something to act on; self-critique alone does not (A3, A4).
+a wrong stated calculation give the refiner something to act on; self-critique alone does not (A3, A4). QA
+stops after its first revision round, the one that reads the retrieved passages (``kit.ReadOnce``).
 The loop keeps the whole candidate pool and returns the best-scored candidate, never blindly the last revision
 (E1), and counts right/wrong flips of every revision when a reference is known (A3). The refiner sees the round
 number so it can raise its temperature and avoid answers already tried (J1).
@@ -103,7 +104,7 @@ def _hard_reason(state: RunState, settings: Settings, signals: Signals) -> str:
     )
 
 
-decide = kit.router(kit.DEFAULT_STOPS | kit.Unguided(), _hard_target, gate=Easy(), why=_hard_reason)
+decide = kit.router(kit.DEFAULT_STOPS | kit.Unguided() | kit.ReadOnce(), _hard_target, gate=Easy(), why=_hard_reason)
 aggregate = kit.finish(kit.weighted_vote(kit.first_round), reason=EASY, source="aggregate")
 
 

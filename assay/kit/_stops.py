@@ -166,6 +166,27 @@ class Unguided:
 
 
 @dataclass(frozen=True)
+class ReadOnce:
+    """For QA (``kinds``): stop after ``rounds`` revision round(s). The first QA revision is the one with new
+    information, an answer read from the passages retrieved for the question (the reader, B1); later rounds
+    can only revise closed-book, judged by a fact check of the same small model. Measured on SQuAD/60–79
+    (qwen2.5-coder-0.5b): no run got a right answer from round 2 or 3 that round 1 did not have, and in two
+    runs a later revision was returned over a right reading (A3, A4)."""
+
+    kinds: frozenset[str] = frozenset({"qa"})
+    rounds: int = 1
+    reason: str = "read"
+
+    def check(self, state: RunState, p: Progress, settings: Settings) -> str | None:
+        if state.task.kind not in self.kinds or state.round < self.rounds:
+            return None
+        return f"stop: {state.round} revision round(s) read the retrieved passages; more would be closed-book"
+
+    def thresholds(self, state: RunState, settings: Settings) -> dict[str, float]:
+        return {"read_rounds": self.rounds}
+
+
+@dataclass(frozen=True)
 class Consensus:
     """This round's answers agree (share of the largest group >= ``share``): debate's stop (D2)."""
 

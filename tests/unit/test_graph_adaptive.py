@@ -61,9 +61,19 @@ async def test_no_improvement_stops_and_keeps_the_better_solver_answer() -> None
 async def test_max_rounds_is_a_safety_net() -> None:
     totals = {"3": 0.4, "5": 0.3, "a": 0.5, "b": 0.6, "c": 0.7}
     script = Script(["3", "5"], ["a", "b", "c"], totals=totals)
-    state = await run_graph(script, patience=3, max_rounds=2, tau_confident=0.95)
+    state = await run_graph(script, kind="open", patience=3, max_rounds=2, tau_confident=0.95)
     assert state.stopped_by == "max_rounds"
     assert script.calls["refine"] == 2 and state.answer == "b"
+
+
+async def test_qa_stops_after_the_round_that_read_the_passages() -> None:
+    """QA's first revision reads the retrieved passages; a second one would be closed-book (kit.ReadOnce)."""
+    totals = {"3": 0.4, "5": 0.3, "a": 0.5, "b": 0.6, "c": 0.7}
+    script = Script(["3", "5"], ["a", "b", "c"], totals=totals)
+    state = await run_graph(script, patience=3, max_rounds=3, tau_confident=0.95)
+    assert state.stopped_by == "read" and script.calls["refine"] == 1 and state.answer == "a"
+    stop = state.routes[-2]
+    assert stop.target == "select" and stop.thresholds["read_rounds"] == 1 and "closed-book" in stop.reason
 
 
 async def test_zero_rounds_never_refines() -> None:
@@ -93,7 +103,7 @@ async def test_budget_exhausted_by_the_solver_skips_scoring() -> None:
 
 async def test_flips_are_counted_against_the_parent() -> None:
     script = Script(["3", "5", "3"], ["4", "6"], totals={"3": 0.4, "5": 0.3, "4": 0.5, "6": 0.6}, reference="4")
-    state = await run_graph(script, patience=5, max_rounds=2, tau_confident=0.95)
+    state = await run_graph(script, kind="open", patience=5, max_rounds=2, tau_confident=0.95)
     # round 1: parent "3" (wrong) -> "4" (right); round 2: parent "4" (right) -> "6" (wrong)
     assert state.flips.wrong_to_right == 1 and state.flips.right_to_wrong == 1
     assert state.answer == "6"  # best-scored, even though wrong: selection trusts scores, flips report it
