@@ -129,18 +129,28 @@ def round_agreements(
     """Agreement among the independent samples of ONE request (one round's ``n=k`` draw), by candidate id.
 
     Not over the multi-round pool: the refiner is told not to repeat earlier answers, so pool-wide agreement
-    would penalise every revision by design. A candidate that was not sampled (a deterministic repair, or
-    ``n=1``) has no agreement (None). Free text (``open``) uses ``text_agreement``.
+    would penalise every revision by design. A candidate that was not sampled (a deterministic repair, a
+    refiner's revision, ``n=1``) has no agreement of its own: a copy of a sampled answer carries that answer's
+    agreement in the earliest request that drew it (copying adds no vote and removes none), anything else
+    has None. Free text (``open``) uses ``text_agreement``.
     """
     out: dict[str, Signal | None] = {}
+    unsampled: list[Candidate] = []
+    drawn: dict[str, Signal] = {}  # answer key -> its agreement in the earliest request that sampled it
     for name, members in _groups(pool).items():
-        sampled = len(members) > 1 and name.rpartition("-")[2] not in NOT_SAMPLED
-        if not sampled:
-            out.update({c.id: None for c in members})
+        if len(members) <= 1 or name.rpartition("-")[2] in NOT_SAMPLED:
+            unsampled.extend(members)
         elif kind == "open":
             out.update(text_agreement(members))
         else:
-            out.update(agreements(members, kind, evidence))
+            shares = agreements(members, kind, evidence)
+            out.update(shares)
+            for cand in members:
+                if (key := shares[cand.id].inputs.get("key")) is not None:
+                    drawn.setdefault(key, shares[cand.id])
+    for cand in unsampled:
+        key = answer_key(cand, kind, evidence) if drawn else None
+        out[cand.id] = drawn.get(key) if key is not None else None
     return out
 
 

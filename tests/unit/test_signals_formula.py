@@ -63,6 +63,24 @@ def test_agreement_is_within_one_request_not_the_pool() -> None:
     assert shares["r1-repair-0"] is None  # not sampled: no agreement
 
 
+def test_a_copy_of_a_sampled_answer_carries_that_answers_agreement() -> None:
+    """SQuAD/80-99: a refiner's copy of greedy's guess skipped the guess's low agreement and outscored the
+    answer read from the passages; copying adds no vote and removes none."""
+    pool = [Candidate(id=f"r0-solver-{i}", text="", answer=a) for i, a in enumerate(["5", "5", "5", "7"])]
+    pool += [Candidate(id="r1-refiner-0", text="", answer="7", round=1)]
+    pool += [Candidate(id="r1-refiner-1", text="", answer="6", round=1)]
+    pool += [
+        Candidate(id="r2-solver-0", text="", answer="7", round=2),
+        Candidate(id="r2-solver-1", text="", answer="7", round=2),
+    ]
+    pool += [Candidate(id="r3-reader-0", text="", answer="5", round=3)]
+    shares = round_agreements(pool, "math")
+    copy, new, read = shares["r1-refiner-0"], shares["r1-refiner-1"], shares["r3-reader-0"]
+    assert copy is not None and copy.value == 0.25  # "7" in round 0, the earliest request that drew it
+    assert new is None and read is not None and read.value == 0.75
+    assert shares["r2-solver-0"] is not None and shares["r2-solver-0"].value == 1.0  # its own request
+
+
 def test_free_text_agreement_is_not_one_over_k() -> None:
     texts = ["Plants turn light into sugar.", "Plants turn sunlight into sugar.", "Cats sleep a lot."]
     pool = [Candidate(id=f"r0-solver-{i}", text=t, answer=t) for i, t in enumerate(texts)]
