@@ -7,8 +7,9 @@ and the model writes the rest.
   echoed docstring was about half of each answer and 5 of 20 greedy answers hit ``max_tokens`` before the
   body ended; on the held-in HumanEval/20–39 the prefix cut greedy's tokens by 61 % (16 → 17 of 20 right).
 - **Math** starts with ``Step 1:``: asked for a final ``Answer:`` line, qwen2.5-coder-0.5b often wrote
-  ``Answer: 100`` with no working. On the held-in gsm_symbolic seed 7 (items 0–19) greedy went from 4 to 9 of
-  20 right with 15 % fewer tokens (``benchmarks/prefix_probe.py``).
+  ``Answer: 100`` with no working. Measured on greedy (``benchmarks/prefix_probe.py``): 11 → 14 of 60 right on
+  three held-in gsm_symbolic slices, 2 → 3 of 20 on the fresh seed 99: noise-sized, but the answer-first
+  replies are gone (6 of 20 → 0 on seed 99) and fewer replies hit ``max_tokens`` (5 → 2).
 
 A server that ignores the prefix and writes a whole fenced answer (or defines the stub's function again) is
 taken at its word: its reply is used as is. ``Settings.reply_prefix = False`` turns prefixes off.
@@ -109,8 +110,8 @@ def _whole(reply: str, prefix: Prefix) -> bool:
         return True
     if not prefix.close:
         return False
-    again = prefix.function is not None and re.search(rf"^(?:async\s+)?def\s+{prefix.function}\b", reply, re.M)
-    return "```" in reply or again is not None
+    pattern = rf"^(?:async\s+)?def\s+{prefix.function}\b" if prefix.function else None
+    return "```" in reply or (pattern is not None and re.search(pattern, reply, re.M) is not None)
 
 
 def completed(completion: Completion, prefix: Prefix | None) -> Completion:
