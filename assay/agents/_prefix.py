@@ -23,6 +23,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from assay import streaming
+from assay.llm.client import LLMClient
 from assay.llm.types import Completion, Message
 from assay.state import Task
 
@@ -54,28 +56,34 @@ def _filler(node: ast.stmt) -> bool:
     return isinstance(node, ast.Pass) or (isinstance(node, ast.Expr) and getattr(node.value, "value", 0) is Ellipsis)
 
 
-def _stub_end(node: ast.stmt) -> int | None:
+def _stub_end(node: ast.FunctionDef | ast.AsyncFunctionDef) -> int | None:
     """The last line of a function that has a docstring and nothing else but imports and a filler
-    (``pass``/``...``), which the model replaces with the body; None for anything else."""
-    if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
-        return None
+    (``pass``/``...``), which the model replaces with the body; None for any other function."""
     kept = [s for s in node.body if not _filler(s)]
     if not any(_text(s) for s in kept) or not all(_text(s) or isinstance(s, ast.Import | ast.ImportFrom) for s in kept):
         return None
     return kept[-1].end_lineno
 
 
-def code_stub(task: Task) -> str | None:
-    """The task's question as the start of the answer, or None when it is not a stub: a code task whose
-    whole question is Python ending in a docstring-only function (HumanEval/115 imports inside it too)."""
+def _stub(task: Task) -> tuple[str, str] | None:
+    """(the stub's text, its function's name) when ``task`` is a code stub, else None."""
     if task.kind != "code":
         return None
     try:
         tree = ast.parse(task.question)
     except (SyntaxError, ValueError):
         return None
-    end = _stub_end(tree.body[-1]) if tree.body else None
-    return None if end is None else "\n".join(task.question.splitlines()[:end]).rstrip() + "\n"
+    last = tree.body[-1] if tree.body else None
+    if not isinstance(last, ast.FunctionDef | ast.AsyncFunctionDef) or (end := _stub_end(last)) is None:
+        return None
+    return "\n".join(task.question.splitlines()[:end]).rstrip() + "\n", last.name
+
+
+def code_stub(task: Task) -> str | None:
+    """The task's question as the start of the answer, or None when it is not a stub: a code task whose
+    whole question is Python ending in a docstring-only function (HumanEval/115 imports inside it too)."""
+    found = _stub(task)
+    return found[0] if found else None
 
 
 def reply_prefix(task: Task, enabled: bool = True) -> Prefix | None:
@@ -84,23 +92,17 @@ def reply_prefix(task: Task, enabled: bool = True) -> Prefix | None:
         return None
     if task.kind == "math":
         return Prefix(MATH)
-    stub = code_stub(task)
-    if stub is None:
-        return None
-    names = re.findall(r"^(?:async\s+)?def\s+(\w+)", stub, re.M)
-    return Prefix(OPEN + stub, CODE_STOP, CLOSE, names[-1] if names else None)
+    found = _stub(task)
+    return Prefix(OPEN + found[0], CODE_STOP, CLOSE, found[1]) if found else None
 
 
-def with_prefix(msgs: Sequence[Message], prefix: Prefix | None) -> list[Message]:
-    """The messages, with the prefix as the start of the assistant's reply when there is one."""
-    return [*msgs] if prefix is None else [*msgs, Message(role="assistant", content=prefix.text)]
-
-
-def prefix_options(prefix: Prefix | None) -> dict[str, Any]:
-    """The request options that make the server continue the prefix (none without one)."""
+async def chat(llm: LLMClient, msgs: Sequence[Message], prefix: Prefix | None, **kwargs: Any) -> Completion:
+    """``streaming.chat`` with ``prefix`` as the start of the reply; each choice's text is the whole reply."""
     if prefix is None:
-        return {}
-    return {"extra": dict(CONTINUE), **({"stop": list(prefix.stop)} if prefix.stop else {})}
+        return await streaming.chat(llm, msgs, **kwargs)
+    start = [*msgs, Message(role="assistant", content=prefix.text)]
+    done = await streaming.chat(llm, start, extra=dict(CONTINUE), stop=list(prefix.stop) or None, **kwargs)
+    return _completed(done, prefix)
 
 
 def _whole(reply: str, prefix: Prefix) -> bool:
@@ -110,14 +112,12 @@ def _whole(reply: str, prefix: Prefix) -> bool:
         return True
     if not prefix.close:
         return False
-    pattern = rf"^(?:async\s+)?def\s+{prefix.function}\b" if prefix.function else None
+    pattern = rf"^(?:async\s+)?def\s+{re.escape(prefix.function)}\b" if prefix.function else None
     return "```" in reply or (pattern is not None and re.search(pattern, reply, re.M) is not None)
 
 
-def completed(completion: Completion, prefix: Prefix | None) -> Completion:
+def _completed(completion: Completion, prefix: Prefix) -> Completion:
     """Each choice's text as the whole reply: the prefix, the model's continuation, what closes it."""
-    if prefix is None:
-        return completion
     choices = [
         c if _whole(c.text, prefix) else c.model_copy(update={"text": prefix.text + c.text.rstrip() + prefix.close})
         for c in completion.choices

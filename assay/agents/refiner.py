@@ -12,9 +12,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from assay import streaming
+from assay.agents import _prefix
 from assay.agents._common import candidates_from, fill, get_prompt, messages, sample_plan, usage_of
-from assay.agents._prefix import completed, prefix_options, reply_prefix, with_prefix
 from assay.agents.reader import read as read_passages
 from assay.agents.repair import repairs
 from assay.agents.reviewer import evidence_block
@@ -100,11 +99,11 @@ async def refine(state: RunState, ctx: RunContext) -> dict[str, Any]:
     cand, rev = picked
     settings = ctx.settings
     n, max_tokens = sample_plan(state, SAMPLES, settings.max_tokens)  # bounded by the budget left
-    start = reply_prefix(state.task, settings.reply_prefix)  # e.g. a code stub: the revision keeps it
-    prompt = messages(get_prompt(ctx, "refiner", "system", PROMPTS), refine_prompt(state, ctx, cand, rev))
-    revising = streaming.chat(
+    start = _prefix.reply_prefix(state.task, settings.reply_prefix)  # e.g. a code stub: the revision keeps it
+    revising = _prefix.chat(
         ctx.llm,
-        with_prefix(prompt, start),
+        messages(get_prompt(ctx, "refiner", "system", PROMPTS), refine_prompt(state, ctx, cand, rev)),
+        start,
         n=n,
         temperature=refine_temperature(settings.temperature, settings.temperature_step, state.round),
         max_tokens=max_tokens,
@@ -112,10 +111,8 @@ async def refine(state: RunState, ctx: RunContext) -> dict[str, Any]:
         logprobs=True,
         top_logprobs=1,
         agent="refiner",
-        **prefix_options(start),
     )
     completion, (read, reading) = await asyncio.gather(revising, read_passages(state, ctx, max_tokens))
-    completion = completed(completion, start)
     new = candidates_from(completion, state, origin="refiner", kind=state.task.kind, parent=cand.id)
     fixed = repairs(state)  # tool-driven repairs next to the model's revisions (B1, A7): no model calls
     made = [completion, reading] if reading else [completion]

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from assay import streaming
+from assay.agents import _prefix
 from assay.agents._common import candidates_from, fill, get_prompt, messages, sample_plan, usage_of
-from assay.agents._prefix import completed, prefix_options, reply_prefix, with_prefix
 from assay.context import RunContext
 from assay.state import RunState, Task
 
@@ -48,10 +47,11 @@ async def solve(state: RunState, ctx: RunContext) -> dict[str, Any]:
     """Node: ``settings.samples`` candidates for the current round, origin ``solver``."""
     settings = ctx.settings
     n, max_tokens = sample_plan(state, settings.samples, settings.max_tokens)  # bounded by the budget left
-    start = reply_prefix(state.task, settings.reply_prefix)  # e.g. a code stub: the model writes the body
-    completion = await streaming.chat(
+    start = _prefix.reply_prefix(state.task, settings.reply_prefix)  # e.g. a code stub: the model writes the body
+    completion = await _prefix.chat(
         ctx.llm,
-        with_prefix(messages(get_prompt(ctx, "solver", "system", PROMPTS), user_prompt(state.task, ctx)), start),
+        messages(get_prompt(ctx, "solver", "system", PROMPTS), user_prompt(state.task, ctx)),
+        start,
         n=n,
         temperature=settings.temperature,
         max_tokens=max_tokens,
@@ -59,8 +59,6 @@ async def solve(state: RunState, ctx: RunContext) -> dict[str, Any]:
         logprobs=True,
         top_logprobs=TOP_LOGPROBS,
         agent="solver",
-        **prefix_options(start),
     )
-    completion = completed(completion, start)
     cands = candidates_from(completion, state, origin="solver", kind=state.task.kind)
     return {"candidates": cands, "usage": usage_of([completion])}
