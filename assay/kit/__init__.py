@@ -24,7 +24,7 @@ from assay.kit._nodes import (
     merged,
     with_settings,
 )
-from assay.kit._probe import ACCEPT, greedy, greedy_only, probe, widen
+from assay.kit._probe import ACCEPT, greedy, greedy_only, probe, untested_code, widen
 from assay.kit._recipe import Builder, Flow, Graph, Recipe
 from assay.kit._rounds import Gate, Signals, human_gate, next_round, progress, router, usage_signals, with_human
 from assay.kit._scoring import Conservative, rate, tally
@@ -132,6 +132,7 @@ __all__ = [
     "total",
     "unit_weight",
     "unregister_verifier",
+    "untested_code",
     "usage_signals",
     "verifiers",
     "verify",

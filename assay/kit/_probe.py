@@ -30,6 +30,16 @@ def greedy_only(state: RunState) -> bool:
     return state.round == 0 and not state.routes and len(state.round_candidates(0)) == 1
 
 
+def untested_code(state: RunState) -> bool:
+    """A code task whose greedy answer loads and that nothing decisive can check: no tests file, no docstring
+    example. Model-written tests are not written for a lone answer (CodeT ranks a pool, B6): at greedy they
+    contested right answers as often as wrong ones (docs/BENCHMARKS.md, "untested code")."""
+    cand = state.round_candidates(0)[0]
+    own = [e for e in state.evidence if e.candidate_id == cand.id]
+    loads = any(e.tool == "compile" and e.passed for e in own)
+    return state.task.kind == "code" and loads and not any(e.tool == "tests" for e in own)
+
+
 def decision(state: RunState, settings: Settings) -> tuple[str, str, Signals]:
     """``(target, reason, signals)``: ``ACCEPT``, ``widen``, or ``score`` when one sample is configured."""
     cand, kind = state.round_candidates(0)[0], state.task.kind
@@ -44,8 +54,10 @@ def decision(state: RunState, settings: Settings) -> tuple[str, str, Signals]:
         return ACCEPT, f"greedy answer confirmed by {', '.join(tools)}: no more samples", signals
     if status == "supported" and kind not in DECISIVE_KINDS:
         return ACCEPT, "greedy answer supported by the evidence, nothing against it: no more samples", signals
+    if status == "unverified" and untested_code(state) and not settings.widen_untested_code:
+        return ACCEPT, "greedy answer loads and no test can decide it: kept unverified, no more samples", signals
     why = {"refuted": "refuted by a tool", "non_answer": "no answer", "contested": "contested by the evidence"}
-    wanted = "a decisive tool pass" if kind in DECISIVE_KINDS else "supporting evidence"
+    wanted = "decisive tool pass" if kind in DECISIVE_KINDS else "supporting evidence"
     said = why.get(status, f"unconfirmed (no {wanted})")
     return "widen", f"greedy answer {said}: sample {settings.samples - 1} more", signals
 

@@ -56,3 +56,38 @@ async def test_a_confident_qa_answer_no_tool_checked_is_widened(tmp_path: Path) 
     fake = FakeLLM(default="Answer: Sydney\nConfidence: 95%")  # logprob -0.05: confidence 0.95, yet unchecked
     state = await run_recipe("adaptive", fake, tmp_path, task=task, samples=3)
     assert state.routes[0].target == "widen" and "unconfirmed" in state.routes[0].reason
+
+
+UNTESTED = Task(question="Write add(a, b) returning the sum.", kind="code", entry_point="add")  # no tests, no >>>
+TESTGEN = "Write 5 assert statements"
+
+
+async def test_untested_code_that_loads_is_kept_unverified_without_model_written_tests(tmp_path: Path) -> None:
+    fake = FakeLLM(default="no idea").on(ASK, texts=[code("+")]).on(TESTGEN, texts=["assert add(1, 1) == 3"])
+    events: list[dict[str, Any]] = []
+    state = await run_recipe("adaptive", fake, tmp_path, task=UNTESTED, events=events, samples=4,
+                             sandbox_allow_weak=True)  # fmt: skip
+    assert nodes_run(events) == ["solve", "verify", "probe", "aggregate"] and count(fake, TESTGEN) == 0
+    assert state.routes[0].target == "aggregate" and "kept unverified" in state.routes[0].reason
+    assert state.usage.calls == 1 and state.answer is not None and "a + b" in state.answer
+    assert not any(e.passed and e.tool != "compile" for e in state.evidence)  # nothing claims it was checked
+
+
+async def test_untested_code_widens_and_writes_tests_when_configured(tmp_path: Path) -> None:
+    fake = FakeLLM(default="no idea").on(ASK, texts=[code("+")]).on(TESTGEN, texts=["assert add(1, 2) == 3"])
+    state = await run_recipe("adaptive", fake, tmp_path, task=UNTESTED, samples=3, widen_untested_code=True,
+                             sandbox_allow_weak=True)  # fmt: skip
+    assert count(fake, TESTGEN) == 1 and state.routes[0].target == "widen"
+    assert "no decisive tool pass" in state.routes[0].reason and len(state.round_candidates(0)) == 3
+
+
+async def test_untested_code_that_does_not_load_widens_and_ranks_the_pool_by_model_written_tests(
+    tmp_path: Path,
+) -> None:
+    broken = "```python\ndef add(a, b)\n    return a + b\n```"  # a syntax error: the load check refutes it
+    fake = FakeLLM(default="no idea").on(ASK, texts=[broken, code("-"), code("+")])
+    fake.on(TESTGEN, texts=["assert add(1, 2) == 3\nassert add(2, 2) == 4"])
+    state = await run_recipe("adaptive", fake, tmp_path, task=UNTESTED, samples=4, sandbox_allow_weak=True)
+    assert state.routes[0].target == "widen" and "refuted" in state.routes[0].reason
+    assert count(fake, TESTGEN) == 1  # written once, for the widened pool
+    assert state.answer is not None and "a + b" in state.answer
