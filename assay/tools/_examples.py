@@ -12,7 +12,11 @@ import re
 
 MAX_TESTS = 12
 _PROMPT = re.compile(r"^\s*>>>\s?(?P<expr>.+)$")
-_ARROW = re.compile(r"^\s*(?P<call>[A-Za-z_]\w*\(.*\))\s*(?:==|➞|=>|->|→|returns|should return)\s*(?P<want>.+?)\s*$")
+_ARROW = re.compile(
+    r"^\s*(?P<call>[A-Za-z_]\w*\(.*\))\s*(?:==|➞|=>|->|→|returns?|should return|=(?!=))\s*(?P<want>.+?)\s*$"
+)
+# Results some prompts write the JavaScript way (HumanEval/76: ``is_simple_power(1, 4) => true``).
+_LITERALS = {"true": "True", "false": "False", "null": "None", "none": "None"}
 
 
 def _parses(line: str) -> bool:
@@ -23,12 +27,26 @@ def _parses(line: str) -> bool:
     return True
 
 
-def _assertion(call: str, want: str, entry: str | None) -> str | None:
-    call, want = call.strip(), want.strip().rstrip(".,;")
-    if entry is not None and not re.search(rf"\b{re.escape(entry)}\s*\(", call):
+def _free_names(text: str, *, call: bool = False) -> set[str] | None:
+    """Names an expression reads (None: not an expression, or with ``call`` not one call). An example with
+    free names (``f(n)``) is prose."""
+    try:
+        tree = ast.parse(text, mode="eval")
+    except (SyntaxError, ValueError):
         return None
-    line = f"assert {call} == {want}"
-    return line if _parses(line) else None
+    if call and not isinstance(tree.body, ast.Call):
+        return None  # ``>>> f(2) == 4`` then ``True``: the comparison is not the call
+    return {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)}
+
+
+def _assertion(call: str, want: str, entry: str | None) -> str | None:
+    """``assert call == want`` when ``call`` is one call of ``entry`` on literals and ``want`` a literal."""
+    call, want = call.strip(), want.strip().rstrip(".,;").strip()
+    want = _LITERALS.get(want.lower(), want)
+    names = _free_names(call, call=True)
+    if not want or names is None or _free_names(want) != set() or (entry is not None and names != {entry}):
+        return None
+    return f"assert {call} == {want}"
 
 
 def _doctest_pairs(lines: list[str]) -> list[tuple[str, str]]:
@@ -45,13 +63,12 @@ def _doctest_pairs(lines: list[str]) -> list[tuple[str, str]]:
 
 
 def docstring_tests(prompt: str, entry_point: str | None = None) -> list[str]:
-    """Assert lines from the examples in ``prompt`` (only calls of ``entry_point`` when it is given)."""
+    """Assert lines from the examples in ``prompt`` (only calls of ``entry_point`` when it is given); an
+    example whose call or result reads a free name (``f(n)``, ``== x``) is prose and skipped."""
     lines = prompt.splitlines()
     found = [_assertion(expr, want, entry_point) for expr, want in _doctest_pairs(lines)]
     for line in lines:
-        if _PROMPT.match(line):
-            continue
-        if m := _ARROW.match(line.strip().lstrip("#").strip()):
+        if m := _ARROW.match(line.replace(">>>", "").strip().lstrip("#").strip()):
             found.append(_assertion(m["call"], m["want"], entry_point))
     return list(dict.fromkeys(t for t in found if t))[:MAX_TESTS]
 

@@ -52,6 +52,27 @@ def test_visible_tests_come_from_docstring_examples() -> None:
     assert visible_tests(prompt, "f") == ["assert f(2) == 4", "assert f(3) == 6"]  # f(n): free name, prose
 
 
+def test_results_written_the_javascript_way_become_python_literals(items: list[Item]) -> None:
+    simple_power = next(i for i in items if i.id == "HumanEval/76")  # "is_simple_power(1, 4) => true"
+    assert "assert is_simple_power(1, 4) == True" in simple_power.task.tests
+    assert not any(t.endswith(("== true", "== false")) for i in items for t in i.task.tests)
+
+
+async def test_canonical_solutions_pass_their_visible_tests_but_for_known_wrong_examples(items: list[Item]) -> None:
+    from assay.agents.verifier import program_for
+    from assay.tools.tests import run_tests
+
+    failing = []
+    for item in items:
+        if item.task.tests:
+            code = program_for(item.task, item.hidden["canonical_solution"])
+            report = await run_tests(code, item.task.tests, entry_point=item.task.entry_point, allow_weak=True)
+            failing += [] if report.passed == report.total and report.error is None else [item.id]
+    # 47: the docstring says median([-10, 4, 6, 1000, 10, 20]) is 15.0; 116: its examples contradict its own
+    # rule (a known HumanEval erratum); 130: "tri(1) = 3" defines the sequence, the function returns a list.
+    assert set(failing) <= {"HumanEval/47", "HumanEval/116", "HumanEval/130"}, failing
+
+
 async def test_hidden_tests_never_reach_a_prompt_or_the_verifier(items: list[Item], tmp_path: Path) -> None:
     item = items[0]
     fake = FakeLLM(default=GOOD)

@@ -36,6 +36,13 @@ def test_docstring_examples_become_asserts() -> None:
     assert parse_asserts(reply, "double") == ["assert double(3) == 6", "assert double(0) == 0"]
 
 
+def test_docstring_examples_read_javascript_literals_and_skip_prose() -> None:
+    prompt = 'def even(n):\n    """\n    even(2) => true\n    even(3) => false\n    even(n) == n % 2 == 0\n    """\n'
+    assert docstring_tests(prompt, "even") == ["assert even(2) == True", "assert even(3) == False"]
+    doctest = 'def even(n):\n    """\n    >>> even(2) == True\n    True\n    """\n'
+    assert docstring_tests(doctest, "even") == ["assert even(2) == True"]  # never ``even(2) == True == True``
+
+
 async def test_code_without_tests_file_is_still_verified(tmp_path: Path) -> None:
     fake = FakeLLM().on("Write 5 assert statements", texts=["assert double(3) == 6", "assert double(0) == 0"])
     task = Task(question=PROMPT, kind="code", entry_point="double")
