@@ -33,7 +33,7 @@ def greedy_only(state: RunState) -> bool:
 def untested_code(state: RunState) -> bool:
     """A code task whose greedy answer loads and that nothing decisive can check: no tests file, no docstring
     example. Model-written tests are not written for a lone answer (CodeT ranks a pool, B6): at greedy they
-    contested right answers as often as wrong ones (docs/BENCHMARKS.md, "untested code")."""
+    contested right answers as often as wrong ones (docs/BENCHMARKS.md, HumanEval/40-79)."""
     cand = state.round_candidates(0)[0]
     own = [e for e in state.evidence if e.candidate_id == cand.id]
     loads = any(e.tool == "compile" and e.passed for e in own)
