@@ -6,8 +6,8 @@
 # Needs benchmarks/peers/setup_optillm.sh and setup_dspy.sh to have run. Resumable: finished methods are skipped.
 set -euo pipefail
 DATASET=$1 LIMIT=$2 OFFSET=$3 SEED=$4 VLLM=$5 MODEL=$6 OUT=$7
-APPROACHES=${8:-bon,self_consistency,re2,moa}
-MODULES=${9:-best_of_n,refine}
+APPROACHES=${8-bon,self_consistency,re2,moa}  # "" skips OptiLLM
+MODULES=${9-best_of_n,refine}  # "" skips DSPy
 CONCURRENCY=${PEERS_CONCURRENCY:-8}
 HERE=$(cd "$(dirname "$0")" && pwd)
 HOME_DIR="${ASSAY_HOME:-${XDG_CACHE_HOME:-$HOME/.cache}/assay}"
