@@ -150,12 +150,6 @@ def _after_refine(state: RunState) -> str:
     return "verify" if _has_tools(state.task.kind) else "score"
 
 
-def _self_tests(state: RunState, settings: Settings) -> int:
-    """No model-written tests for the lone greedy answer: they rank a pool (CodeT, B6), and at greedy they
-    contested right answers as often as wrong ones (``kit.untested_code``)."""
-    return 0 if kit.greedy_only(state) and not settings.widen_untested_code else settings.self_tests
-
-
 def _default_nodes() -> dict[str, NodeFn]:
     from assay.agents.refiner import refine
     from assay.agents.reviewer import review
@@ -181,7 +175,8 @@ def build_adaptive(*, human: bool = False, **nodes: NodeFn) -> Graph:
     f.plain("score", fns["score"], "route")
     f.route("route", kit.with_human(decide) if human else decide, to=("aggregate", "verify", "review", "select"))
     f.finish("aggregate", aggregate)
-    f.step("verify", kit.with_settings(fns["verify"], self_tests=_self_tests), _after_verify, to=("probe", "score"))
+    verify = kit.with_settings(fns["verify"], self_tests=kit.greedy_self_tests)  # none for the lone greedy answer
+    f.step("verify", verify, _after_verify, to=("probe", "score"))
     f.step("review", fns["review"], "refine")
     f.step("refine", kit.next_round(fns["refine"]), _after_refine, to=("verify", "score"))
     f.finish("select", select)

@@ -24,7 +24,7 @@ from assay.kit._nodes import (
     merged,
     with_settings,
 )
-from assay.kit._probe import ACCEPT, greedy, greedy_only, probe, untested_code, widen
+from assay.kit._probe import ACCEPT, greedy, greedy_only, greedy_self_tests, probe, untested_code, widen
 from assay.kit._recipe import Builder, Flow, Graph, Recipe
 from assay.kit._rounds import Gate, Signals, human_gate, next_round, progress, router, usage_signals, with_human
 from assay.kit._scoring import Conservative, rate, tally
@@ -110,6 +110,7 @@ __all__ = [
     "gated",
     "greedy",
     "greedy_only",
+    "greedy_self_tests",
     "human_gate",
     "last_round",
     "latest",

@@ -40,6 +40,12 @@ def untested_code(state: RunState) -> bool:
     return state.task.kind == "code" and loads and not any(e.tool == "tests" for e in own)
 
 
+def greedy_self_tests(state: RunState, settings: Settings) -> int:
+    """``self_tests`` for a verify that may check the lone greedy answer: none (unless untested code is to be
+    widened), so the probe sees ``untested_code`` rather than model-written tests it cannot trust alone."""
+    return 0 if greedy_only(state) and not settings.widen_untested_code else settings.self_tests
+
+
 def decision(state: RunState, settings: Settings) -> tuple[str, str, Signals]:
     """``(target, reason, signals)``: ``ACCEPT``, ``widen``, or ``score`` when one sample is configured."""
     cand, kind = state.round_candidates(0)[0], state.task.kind

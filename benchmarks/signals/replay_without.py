@@ -51,7 +51,8 @@ def without(state: RunState, tool: str, where_tool: str) -> RunState:
 
 
 def replay(state: RunState, tool: str, where_tool: str, weights: Weights) -> tuple[str | None, str | None]:
-    """(the recorded pick, the pick without the evidence): best totals over the scored pool."""
+    """(the pick with all the evidence, the pick without): best totals over the scored pool, both re-scored
+    the same way, so only the dropped evidence differs (the recorded pick may come from a vote instead)."""
     scored = [c for c in state.candidates if c.scores.total is not None]
     if not scored:
         return None, None
