@@ -50,7 +50,11 @@ def main(paths: list[str]) -> int:
     if not paths:
         print("usage: probe_outcomes.py results.json [results.json ...]", file=sys.stderr)
         return 2
-    files = {path: json.loads(Path(path).read_text())["records"] for path in paths}
+    try:
+        files = {path: json.loads(Path(path).read_text())["records"] for path in paths}
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        print(f"probe_outcomes.py: cannot read the results ({type(exc).__name__}: {exc})", file=sys.stderr)
+        return 2
     greedy = {r["item_id"]: r for records in files.values() for r in records if r["recipe"] == "single"}
     for path, records in files.items():
         print(path)

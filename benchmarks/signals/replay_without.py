@@ -89,4 +89,7 @@ if __name__ == "__main__":
     parser.add_argument("folder", type=Path)
     parser.add_argument("--tool", default="gentests")
     parser.add_argument("--where-tool", default="tests")
-    raise SystemExit(asyncio.run(main(parser.parse_args())))
+    arguments = parser.parse_args()
+    if not (arguments.folder / "results.json").is_file() or not (arguments.folder / "checkpoints.sqlite").is_file():
+        parser.error(f"{arguments.folder} holds no bench results.json and checkpoints.sqlite")
+    raise SystemExit(asyncio.run(main(arguments)))
