@@ -5,7 +5,8 @@
 - math: the question's own arithmetic, a program of thought, the solution's arithmetic re-run (A7 ProgCo,
   B1 CRITIC; ``_verify_math``).
 - qa: the ANSWER's claim, built from question and answer, checked against retrieved passages (B1 CRITIC);
-  a passage that supports only the justification is no support.
+  a passage that supports only the justification is no support. A short answer none of the passages retrieved
+  for the question contains is evidence against it (``_grounding``, no model call).
 Each piece of evidence is counted once, by the scoring formula. A tool failure becomes Evidence with
 ``passed=None`` and the error in ``details``, never an exception: a broken tool must not end a run. A node's
 spend is bounded by what the budget has left (model-written tests and programs are skipped, claims cut).
@@ -17,6 +18,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from assay.agents._grounding import PASSAGES, grounding_evidence, passage_text
 from assay.agents._verify_code import check_code, generated_tests, program_for, tests_evidence, write_tests
 from assay.agents._verify_math import check_math, expression_value, pot_value, program_evidence, write_programs
 from assay.context import RunContext
@@ -25,7 +27,7 @@ from assay.signals._measure import tracked
 from assay.signals._normalize import non_answer, normalize_answer
 from assay.signals.scoring import answer_evidence
 from assay.state import Candidate, Evidence, RunState
-from assay.tools.types import ClaimCheck
+from assay.tools.types import ClaimCheck, Retriever
 
 __all__ = ["claim_evidence", "program_evidence", "program_for", "tests_evidence", "verify"]
 
@@ -96,23 +98,35 @@ async def _prepare_qa(state: RunState, ctx: RunContext) -> Prepared:
     retriever = ctx.retriever
     calls_left = [state.budget.max_calls - state.usage.calls]  # each judged claim is one call
     pending: dict[str, asyncio.Task[ClaimCheck | None]] = {}
+    found = await retriever.search(state.task.question, k=PASSAGES) if retriever and ctx.settings.qa_grounding else []
+    text = passage_text(found)
+
+    async def claim(cand: Candidate, answer: str, shelf: Retriever) -> list[Evidence]:
+        key = normalize_answer(answer, "qa") or cand.id
+        if key not in pending:
+            if calls_left[0] <= 0:
+                return []  # the budget pays for one judged claim per call left
+            calls_left[0] -= 1
+            pending[key] = asyncio.ensure_future(check_answer(state.task.question, answer, shelf, ctx.llm))
+        checked = await pending[key]
+        return claim_evidence(cand, [checked]) if checked else []
 
     async def check(cand: Candidate) -> list[Evidence]:
         if retriever is None or not cand.answer or non_answer(cand.answer, "qa", state.task.question):
             return []  # a refusal has no claim to check
         shared = answer_evidence(cand, state)  # the claim is built from question and answer: the same verdict
         if shared:
-            return [e.model_copy(update={"id": f"ev-{cand.id}-claim{j}"}) for j, e in enumerate(shared)]
-        key = normalize_answer(cand.answer, "qa") or cand.id
-        if key not in pending:
-            if calls_left[0] <= 0:
-                return []  # the budget pays for one judged claim per call left
-            calls_left[0] -= 1
-            pending[key] = asyncio.ensure_future(check_answer(state.task.question, cand.answer, retriever, ctx.llm))
-        found = await pending[key]
-        return claim_evidence(cand, [found]) if found else []
+            return [_repointed(e, cand, j) for j, e in enumerate(shared)]
+        ground = grounding_evidence(cand, text)  # no model call
+        return [*await claim(cand, cand.answer, retriever), *([ground] if ground else [])]
 
     return check, [], []
+
+
+def _repointed(ev: Evidence, cand: Candidate, j: int) -> Evidence:
+    """A shared verdict under ``cand``'s own evidence id."""
+    name = f"claim{j}" if ev.tool == "factcheck" else ev.tool
+    return ev.model_copy(update={"id": f"ev-{cand.id}-{name}"})
 
 
 _PREPARE = {"code": ("tests", _prepare_code), "math": ("program", _prepare_math), "qa": ("factcheck", _prepare_qa)}

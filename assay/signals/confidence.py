@@ -192,7 +192,8 @@ def semantic_agreement(vectors: Sequence[Sequence[float]]) -> list[float]:
 # Tools whose PASS proves little: re-running a solution's arithmetic shows its steps are consistent, not that
 # they answer the question ("3+4=7" passes). Their failures count as evidence, their passes do not, so a
 # passing check never lowers a total below that of an unchecked candidate, and a failing one always lowers it.
-FAILURE_ONLY_TOOLS: frozenset[str] = frozenset({"program", "compile"})
+# Likewise a short QA answer found in the retrieved passages (``grounding``): a passage holds many spans.
+FAILURE_ONLY_TOOLS: frozenset[str] = frozenset({"program", "compile", "grounding"})
 
 
 def evidence_score(

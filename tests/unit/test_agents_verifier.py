@@ -100,10 +100,12 @@ async def test_qa_checks_claims_against_passages(tmp_path: Path) -> None:
     ]
     state = RunState(task=Task(question="What is the capital of France?", kind="qa"), candidates=cands)
     update = await verify(state, make_ctx(tmp_path, fake, Shelf()))
-    ev = {e.candidate_id: e for e in update["evidence"]}
+    ev = {e.candidate_id: e for e in update["evidence"] if e.tool == "factcheck"}
     assert (ev["a"].id, ev["a"].passed, ev["a"].tool) == ("ev-a-claim0", True, "factcheck")
     assert ev["b"].passed is False and ev["b"].details["passage_ids"] == ["p1"]
     assert update["usage"].calls == 2
+    grounding = {e.candidate_id: e.passed for e in update["evidence"] if e.tool == "grounding"}
+    assert grounding == {"a": True, "b": False}  # "lyon" is in none of the passages; no model call for it
 
 
 async def test_qa_without_retriever_records_a_note(tmp_path: Path) -> None:

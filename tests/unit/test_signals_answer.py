@@ -77,7 +77,7 @@ async def test_support_for_the_justification_is_not_support(tmp_path: Path) -> N
     task = Task(question="Who wrote Pride and Prejudice?", kind="qa")
     pool = [cand("0", REFUSAL), cand("1", RIGHT), cand("2", WRONG)]
     update = await verify(RunState(task=task, candidates=pool), ctx_with(tmp_path))
-    by_cand = {e.candidate_id: e for e in update["evidence"]}
+    by_cand = {e.candidate_id: e for e in update["evidence"] if e.tool == "factcheck"}
     assert by_cand["r0-solver-1"].passed is True
     assert by_cand["r0-solver-1"].input == "Jane Austen wrote Pride and Prejudice."
     assert by_cand["r0-solver-2"].passed is None  # the passage names Austen, not Dickens
