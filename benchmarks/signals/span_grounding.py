@@ -1,16 +1,18 @@
-"""Offline signal check: does "the answer appears verbatim in the passages retrieved for the question" separate
-right from wrong SQuAD candidates? (The check is the shipped one, ``assay.agents._grounding``.)
+"""Offline signal check: does "the answer appears verbatim in the passages retrieved for it" separate right from
+wrong QA candidates? The check is the shipped one (``assay.agents._grounding``); no model calls.
 
-Reads recorded `assay bench squad` results (no model calls): for every adaptive candidate, the SQuAD-normalised
-answer (at most six words) is searched in the top-3 passages the BM25 retriever finds for the question. Prints,
-per file, the candidates, how many are right, how many grounded, the AUC of grounding and of the recorded
-total, and what a grounded-first pick would return: the best-total grounded candidate of each run, or the
-recorded answer when none is grounded (``picks_right`` recorded vs ``grounded_first_right``).
+Reads recorded runs: `assay bench squad` results (``results.json``, the adaptive records, SQuAD's retriever) or
+`benchmarks/signals/measure.py` records (``*.jsonl``, the QA tasks, the default offline retriever). For every
+labelled candidate it looks up the answer in the top passages for the question and for the answer's claim, and
+prints per file: candidates, right ones, right ones grounded / ungrounded / undecided (too long to be a span),
+the AUC of "not ungrounded", and what an ungrounded-last pick would return: the best-total candidate that is
+not ungrounded, or the recorded answer when every candidate is ungrounded or none is (``picks_right``
+recorded vs ``ungrounded_last_right``).
 
-    python benchmarks/signals/span_grounding.py benchmarks/results/2026-12-01/squad-60-79/results.json ...
+    python benchmarks/signals/span_grounding.py benchmarks/results/2026-12-01/squad*/results.json \\
+        benchmarks/signals/results/qwen-qa-after-reader-2026-12-01.jsonl
 
-Measured 2026-12-01 on the held-in records (squad, squad-20-39-reader-v1, squad-60-79): AUC of grounding
-0.83, 0.64, 0.80; 7 of the 26 grounded candidates were right, against 12 of 498 candidates overall.
+Measured 2026-12-02 on the held-in records named above (qwen2.5-coder-0.5b): see docs/signals.md.
 """
 
 from __future__ import annotations
@@ -21,47 +23,71 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from assay.agents._grounding import PASSAGES, grounded, passage_text
+from assay.agents._grounding import PASSAGES, grounded, grounding_text, passage_text
 from assay.eval.squad import Squad
 from assay.settings import load_settings
 from assay.signals.auc import auc
+from assay.tools.search import default_retriever
+from assay.tools.types import Retriever
+
+Run = tuple[str, list[dict[str, Any]], bool]  # question, labelled candidates, recorded pick right
 
 
-def grounded_first(rec: dict[str, Any], text: str) -> bool:
-    """Would the best-total grounded candidate (else the recorded pick) be right?"""
-    pool = [c for c in rec["candidates"] if grounded(c["answer"], text) is True]
-    if not pool:
-        return bool(rec["correct"])
-    return bool(max(pool, key=lambda c: c["scores"]["total"] or 0.0)["correct"])
+def bench_runs(path: Path, questions: dict[str, str]) -> list[Run]:
+    records = [r for r in json.loads(path.read_text())["records"] if r["recipe"] == "adaptive"]
+    return [(questions[r["item_id"]], r["candidates"], bool(r["correct"])) for r in records]
 
 
-async def check(paths: list[Path]) -> list[dict[str, Any]]:
-    settings = load_settings()
-    squad = Squad()
-    questions = {i.id: i.task.question for i in squad.load(limit=None, offset=0, seed=42, cache=settings.home / "eval")}
-    retriever = squad.retriever(settings.home / "eval", settings.home / "search")
+def measure_runs(path: Path, questions: dict[str, str]) -> list[Run]:
+    rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    return [(questions[r["id"]], r["candidates"], bool(r["right"])) for r in rows if r["kind"] == "qa"]
+
+
+async def judged(run: Run, retriever: Retriever) -> list[tuple[bool | None, bool, float]]:
+    """(grounded, right, total) for each labelled candidate of one run."""
+    question, cands, _ = run
+    asked = passage_text(await retriever.search(question, k=PASSAGES))
     out = []
-    for path in paths:
-        records = [r for r in json.loads(path.read_text())["records"] if r["recipe"] == "adaptive"]
-        ground: list[tuple[float, bool]] = []
-        totals: list[tuple[float, bool]] = []
-        first_right = 0
-        for rec in records:
-            text = passage_text(await retriever.search(questions[rec["item_id"]], k=PASSAGES))
-            for cand in rec["candidates"]:
-                ground.append((float(grounded(cand["answer"], text) is True), bool(cand["correct"])))
-                totals.append((cand["scores"]["total"] or 0.0, bool(cand["correct"])))
-            first_right += grounded_first(rec, text)
-        out.append({
-            "file": str(path), "candidates": len(ground), "right": sum(ok for _, ok in ground),
-            "grounded": int(sum(g for g, _ in ground)), "grounded_right": sum(1 for g, ok in ground if g and ok),
-            "auc_grounded": auc(ground), "auc_total": auc(totals),
-            "runs": len(records), "picks_right": sum(bool(r["correct"]) for r in records),
-            "grounded_first_right": first_right,
-        })  # fmt: skip
+    for cand in (c for c in cands if c.get("correct") is not None and c.get("answer")):
+        text = await grounding_text(question, cand["answer"], retriever, asked)
+        out.append((grounded(cand["answer"], text), bool(cand["correct"]), float(cand["scores"]["total"] or 0.0)))
     return out
 
 
+async def summary(runs: list[Run], retriever: Retriever) -> dict[str, Any]:
+    pairs: list[tuple[float, bool]] = []
+    right = {"grounded": 0, "ungrounded": 0, "undecided": 0}
+    picks = 0
+    for run in runs:
+        rows = await judged(run, retriever)
+        for g, ok, _ in rows:
+            pairs.append((float(g is not False), ok))
+            right[{True: "grounded", False: "ungrounded", None: "undecided"}[g]] += ok
+        kept = [(total, ok) for g, ok, total in rows if g is not False]
+        picks += max(kept)[1] if kept and len(kept) < len(rows) else run[2]
+    return {
+        "runs": len(runs), "candidates": len(pairs), "right": right, "auc_not_ungrounded": auc(pairs),
+        "picks_right": sum(r[2] for r in runs), "ungrounded_last_right": picks,
+    }  # fmt: skip
+
+
+async def main(paths: list[Path]) -> None:
+    settings = load_settings()
+    squad = Squad()
+    cache = settings.home / "eval"
+    squad_questions = {i.id: i.task.question for i in squad.load(limit=None, offset=0, seed=42, cache=cache)}
+    tasks_file = Path(__file__).with_name("tasks.jsonl")
+    tasks = [json.loads(line) for line in tasks_file.read_text().splitlines() if line.strip()]
+    task_questions = {t["id"]: t["question"] for t in tasks}
+    for path in paths:
+        if path.suffix == ".jsonl":
+            runs, retriever = measure_runs(path, task_questions), default_retriever(settings)
+        else:
+            runs, retriever = bench_runs(path, squad_questions), squad.retriever(cache, settings.home / "search")
+        print(json.dumps({"file": str(path), **await summary(runs, retriever)}))
+
+
 if __name__ == "__main__":
-    for row in asyncio.run(check([Path(p) for p in sys.argv[1:]])):
-        print(json.dumps(row))
+    if len(sys.argv) < 2 or not all(Path(p).is_file() for p in sys.argv[1:]):
+        sys.exit("usage: span_grounding.py RESULTS.json|RECORDS.jsonl ... (recorded runs that exist)")
+    asyncio.run(main([Path(p) for p in sys.argv[1:]]))
