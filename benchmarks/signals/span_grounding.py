@@ -12,6 +12,8 @@ recorded vs ``ungrounded_last_right``).
     python benchmarks/signals/span_grounding.py benchmarks/results/2026-12-01/squad*/results.json \\
         benchmarks/signals/results/qwen-qa-after-reader-2026-12-01.jsonl
 
+``--question-only`` looks in the question's passages alone (the first rule tried, before the claim's were added).
+
 Measured 2026-12-02 on the held-in records named above (qwen2.5-coder-0.5b): see docs/signals.md.
 """
 
@@ -43,13 +45,16 @@ def measure_runs(path: Path, questions: dict[str, str]) -> list[Run]:
     return [(questions[r["id"]], r["candidates"], bool(r["right"])) for r in rows if r["kind"] == "qa"]
 
 
+QUESTION_ONLY = "--question-only" in sys.argv
+
+
 async def judged(run: Run, retriever: Retriever) -> list[tuple[bool | None, bool, float]]:
     """(grounded, right, total) for each labelled candidate of one run."""
     question, cands, _ = run
     asked = passage_text(await retriever.search(question, k=PASSAGES))
     out = []
     for cand in (c for c in cands if c.get("correct") is not None and c.get("answer")):
-        text = await grounding_text(question, cand["answer"], retriever, asked)
+        text = asked if QUESTION_ONLY else await grounding_text(question, cand["answer"], retriever, asked)
         out.append((grounded(cand["answer"], text), bool(cand["correct"]), float(cand["scores"]["total"] or 0.0)))
     return out
 
@@ -88,6 +93,7 @@ async def main(paths: list[Path]) -> None:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) < 2 or not all(Path(p).is_file() for p in sys.argv[1:]):
-        sys.exit("usage: span_grounding.py RESULTS.json|RECORDS.jsonl ... (recorded runs that exist)")
-    asyncio.run(main([Path(p) for p in sys.argv[1:]]))
+    files = [a for a in sys.argv[1:] if a != "--question-only"]
+    if not files or not all(Path(p).is_file() for p in files):
+        sys.exit("usage: span_grounding.py [--question-only] RESULTS.json|RECORDS.jsonl ... (recorded runs)")
+    asyncio.run(main([Path(p) for p in files]))
