@@ -6,7 +6,7 @@
   B1 CRITIC; ``_verify_math``).
 - qa: the ANSWER's claim, built from question and answer, checked against retrieved passages (B1 CRITIC);
   a passage that supports only the justification is no support. A short answer none of the passages retrieved
-  for the question contains is evidence against it (``_grounding``, no model call).
+  for the question or its claim contains is evidence against it (``_grounding``, no model call).
 Each piece of evidence is counted once, by the scoring formula. A tool failure becomes Evidence with
 ``passed=None`` and the error in ``details``, never an exception: a broken tool must not end a run. A node's
 spend is bounded by what the budget has left (model-written tests and programs are skipped, claims cut).
@@ -98,8 +98,8 @@ async def _prepare_qa(state: RunState, ctx: RunContext) -> Prepared:
     retriever = ctx.retriever
     calls_left = [state.budget.max_calls - state.usage.calls]  # each judged claim is one call
     pending: dict[str, asyncio.Task[ClaimCheck | None]] = {}
-    ground = retriever is not None and ctx.settings.qa_grounding
-    found = await retriever.search(state.task.question, k=PASSAGES) if retriever and ground else []
+    ground = ctx.settings.qa_grounding
+    found = await retriever.search(state.task.question, k=PASSAGES) if retriever is not None and ground else []
     question_text = passage_text(found)
 
     async def claim(cand: Candidate, answer: str, shelf: Retriever) -> list[Evidence]:
