@@ -46,20 +46,31 @@ _REFUSAL = re.compile(
     r"there is no (single|definitive|clear) answer)\b",
     re.IGNORECASE,
 )
+# An answer that opens with assay's own prompt scaffolding was copied from the prompt, not written for the
+# question (seen on SQuAD/120-139 with qwen2.5-coder-0.5b: refiner answers "Tool evidence shows errors: ...",
+# "Confidence: Part of ...", "To improve the solution, ...", and reader answers "<the shortest span of the
+# passages that answers the question>" and "The shortest span of the passages ... is", two of them returned).
+_ECHO = re.compile(
+    r"^\W*(tool evidence\b|confidence\s*:|(the )?shortest span of the passages\b|to improve the (solution|answer)\b|"
+    r"(an )?improved,? complete solution\b|<[^>]*>)",
+    re.IGNORECASE,
+)
 _ENTITY = re.compile(r"\b(?!I\b|I'm\b|I'd\b)[A-Z][\w'-]*|\d")
 SHORT_ANSWER_WORDS = 4
 
 
 def non_answer(answer: str | None, kind: TaskKind, question: str = "") -> str | None:
-    """Why ``answer`` is no answer at all (a refusal, an apology, no number for math; a long QA reply with no
-    entity or number and, when the ``question`` is known, no word the question does not already say), or None
-    when it is a real attempt. Such a candidate can never be confident."""
+    """Why ``answer`` is no answer at all (a refusal, an apology, an echo of the prompt, no number for math; a
+    long QA reply with no entity or number and, when the ``question`` is known, no word the question does not
+    already say), or None when it is a real attempt. Such a candidate can never be confident."""
     if answer is None or not answer.strip():
         return "empty answer"
     if kind == "code":
         return None
     if _REFUSAL.search(answer):
         return "a refusal or apology, not an answer"
+    if _ECHO.match(answer):
+        return "an echo of the prompt, not an answer"
     if kind == "math" and normalize_math(answer) is None:
         return "no number in the answer"
     long_and_vague = kind == "qa" and len(answer.split()) > SHORT_ANSWER_WORDS and not _ENTITY.search(answer[1:])

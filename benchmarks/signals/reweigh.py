@@ -3,9 +3,10 @@
 Reads bench folders (`assay bench ... --out DIR`): the final state of every adaptive run from its checkpoints
 and each candidate's hidden-test label from `results.json`. Re-scores every scored pool twice with the
 formula (``refresh``): with the shipped weights and with ``--weights`` (confidence, agreement, reward, steps,
-evidence), picks the best total as the recipe does, and prints, per folder, how many picks are right and the
-AUC of the total over all labelled candidates, for both. Folders a change was not tuned on are a disjoint
-check of weights fitted elsewhere (``measure.py report`` suggests some).
+evidence), picks the best total as the recipe does, and prints, per folder, how many picks are right, how
+many wrong picks reach ``tau_confident`` (would be called confident), and the AUC of the total over all
+labelled candidates, for both. Picks only: routing (when a run stops) is not replayed. Folders a change was
+not tuned on are a disjoint check of weights fitted elsewhere (``measure.py report`` suggests some).
 
     python benchmarks/signals/reweigh.py --weights 0.11,0.23,0.17,0.26,0.24 /tmp/b/squad-120-139 [DIR ...]
 """
@@ -32,21 +33,24 @@ def parse_weights(text: str) -> dict[str, float]:
     return dict(zip(SIGNALS, values, strict=True))
 
 
-async def compare(folder: Path, weights: dict[str, Weights]) -> dict[str, tuple[int, float | None]]:
-    """Per weight set: (right picks, AUC of the total over labelled candidates)."""
+async def compare(folder: Path, weights: dict[str, Weights]) -> dict[str, tuple[int, int, float | None]]:
+    """Per weight set: (right picks, wrong picks at or over tau_confident, AUC of the total over labelled
+    candidates)."""
     right, states = labels(folder), await final_states(folder)
     out = {}
     for name, w in weights.items():
-        picks, pairs = 0, []
+        picks, sure_wrong, pairs = 0, 0, []
         for item, state in states.items():
             scored = refresh([c for c in state.candidates if c.scores.total is not None], state, w)
             if not scored:
                 continue
             pool = state.model_copy(update={"candidates": scored})
             winner = best_so_far(pool).winner
-            picks += bool(winner and right.get((item, winner.id)))
+            ok = bool(winner and right.get((item, winner.id)))
+            picks += ok
+            sure_wrong += bool(winner and not ok and (winner.scores.total or 0.0) >= w.tau_confident)
             pairs += [(c.scores.total or 0.0, right[(item, c.id)]) for c in scored if (item, c.id) in right]
-        out[name] = (picks, auc(pairs))
+        out[name] = (picks, sure_wrong, auc(pairs))
     return out
 
 
@@ -55,7 +59,13 @@ async def main(args: argparse.Namespace) -> None:
     weights = {"shipped": shipped, "given": replace(shipped, **args.weights)}
     for folder in args.folders:
         result = await compare(folder, weights)
-        print(f"{folder}: " + "; ".join(f"{n}: {p} right picks, total AUC {a}" for n, (p, a) in result.items()))
+        said = (
+            f"{n}: {p} right picks, {c} wrong at >= tau_confident, total AUC {a:.2f}"
+            if a is not None
+            else f"{n}: {p} right picks, {c} wrong at >= tau_confident"
+            for n, (p, c, a) in result.items()
+        )
+        print(f"{folder}: " + "; ".join(said))
 
 
 if __name__ == "__main__":

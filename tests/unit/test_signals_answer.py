@@ -162,3 +162,25 @@ async def test_a_passage_that_names_the_answer_but_not_what_was_asked_is_no_supp
     pool = [Candidate(id="r1-refiner-0", text=text, answer=extract_answer(text, "qa", task.question))]
     update = await verify(RunState(task=task, candidates=pool), ctx)
     assert [e.passed for e in update["evidence"]] == [None]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [  # real replies of qwen2.5-coder-0.5b on SQuAD/120-139 (refiner and reader), in the solver's format
+        "Answer: Tool evidence shows errors: claim contradicted: The additional service is HD.\nConfidence: 60%",
+        "Confidence: Part of the process of free movement of goods is transportation.",
+        "Answer: To improve the solution, a physician may diagnose a large number of conditions.\nConfidence: 70%",
+        "Answer: <the shortest span of the passages that answers the question>,\nConfidence: 90%",
+        "Answer: The shortest span of the passages that answers the question is the passage about Harvard.",
+    ],
+)
+def test_an_echo_of_the_prompt_is_no_answer(text: str) -> None:
+    answer = extract_answer(text, "qa")
+    assert non_answer(answer, "qa") == "an echo of the prompt, not an answer"
+    assert non_answer(extract_answer(text, "math"), "math") is not None
+
+
+def test_answers_that_merely_mention_confidence_or_evidence_are_answers() -> None:
+    assert non_answer("Confidence was high in 1999, says Smith", "qa") is None
+    assert non_answer("The tool evidence rule of 1975", "qa") is None
+    assert non_answer("Martin Luther", "qa") is None
