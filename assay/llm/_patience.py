@@ -99,6 +99,8 @@ async def outlast(work: Awaitable[T], limit: float | None, extend: Callable[[], 
         if not pending.done():
             pending.cancel()
             await asyncio.wait({pending})
+        if not pending.cancelled():
+            pending.exception()  # retrieved: a call given up on must not log "Task exception was never retrieved"
 
 
 def _stalled(where: str, why: str) -> LLMTimeout:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 
@@ -11,7 +12,7 @@ import pytest
 
 from assay import _fake_replies as replies
 from assay.errors import LLMTimeout
-from assay.llm._patience import Patience
+from assay.llm._patience import Patience, outlast
 from assay.llm.client import LLMClient
 from assay.llm.deadline import call_deadline
 
@@ -143,3 +144,27 @@ async def test_a_stream_whose_server_counts_nothing_times_out_before_its_first_t
         with pytest.raises(LLMTimeout, match="sent no token"):
             _ = [c async for c in llm.stream_chat(USER)]
     assert time.monotonic() - began < 2.0
+
+
+async def test_a_call_that_fails_while_the_wait_is_given_up_leaves_no_unretrieved_exception() -> None:
+    """The wait ends (no more progress) just as the call itself fails: its exception is retrieved, so asyncio
+    never logs "Task exception was never retrieved" (seen on stderr in the 32-run soak)."""
+    async def work() -> str:
+        await asyncio.sleep(0.05)
+        raise httpx.ReadTimeout("timed out")
+
+    async def give_up() -> float | None:
+        await asyncio.sleep(0.1)  # reading /metrics: the call fails meanwhile
+        return None
+
+    logged: list[dict[str, object]] = []
+    loop = asyncio.get_running_loop()
+    loop.set_exception_handler(lambda _loop, context: logged.append(context))
+    try:
+        with pytest.raises(TimeoutError):
+            await outlast(work(), time.monotonic() + 0.01, give_up)
+        gc.collect()
+        await asyncio.sleep(0)
+    finally:
+        loop.set_exception_handler(None)
+    assert not [c for c in logged if "never retrieved" in str(c.get("message"))]
