@@ -149,6 +149,7 @@ async def test_a_stream_whose_server_counts_nothing_times_out_before_its_first_t
 async def test_a_call_that_fails_while_the_wait_is_given_up_leaves_no_unretrieved_exception() -> None:
     """The wait ends (no more progress) just as the call itself fails: its exception is retrieved, so asyncio
     never logs "Task exception was never retrieved" (seen on stderr in the 32-run soak)."""
+
     async def work() -> str:
         await asyncio.sleep(0.05)
         raise httpx.ReadTimeout("timed out")
