@@ -80,8 +80,8 @@ class Settings(BaseSettings):
     # gained 1 of 14 such problems at 6.9x greedy's tokens, and 1 of 7 at 8.7x on a fresh split (BENCHMARKS.md).
     widen_untested_code: bool = False
     pot_programs: int = Field(default=2, ge=0, le=16)  # program-of-thought programs per math round (0: none)
-    # QA: a short answer none of the top passages retrieved for the question contains counts against it
-    # (agents/_grounding.py; measured on recorded SQuAD runs, docs/signals.md).
+    # QA: a short answer none of the top passages retrieved for the question or its claim contains counts
+    # against it (agents/_grounding.py; measured on recorded SQuAD runs, docs/signals.md).
     qa_grounding: bool = True
     max_claims: int = Field(default=3, ge=0, le=20)  # QA claims fact-checked per candidate (answer claim first)
     # Budgets (per run).
