@@ -15,11 +15,13 @@ cheapest: no model call.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 
 from assay.signals._normalize import normalize_answer
 from assay.state import Candidate, Evidence
 from assay.tools._answer_claim import answer_claim
+from assay.tools.factcheck import retrieve
 from assay.tools.types import Passage, Retriever
 
 TOOL = "grounding"
@@ -32,11 +34,38 @@ def passage_text(passages: Sequence[Passage]) -> str:
     return " | ".join(normalize_answer(f"{p.title} {p.text}", "qa") or "" for p in passages)
 
 
-async def grounding_text(question: str, answer: str, retriever: Retriever, question_text: str) -> str:
-    """``question_text`` (the question's passages, retrieved once per round) plus the answer claim's."""
-    claim = answer_claim(question, answer)
-    found = await retriever.search(claim, k=PASSAGES) if claim else []
-    return f"{question_text} | {passage_text(found)}"
+class Grounder:
+    """The lookups of one verify round: the question's passages fetched once, on first need, and each distinct
+    answer's claim passages once (copies of an answer share them). A failed retrieval gives no passages, so
+    the answer is left undecided, and the claim check beside it is untouched."""
+
+    def __init__(self, question: str, retriever: Retriever) -> None:
+        self.question, self.retriever = question, retriever
+        self._asked: asyncio.Task[str] | None = None
+        self._texts: dict[str, asyncio.Task[str]] = {}
+
+    async def question_text(self) -> str:
+        if self._asked is None:
+            self._asked = asyncio.ensure_future(self._passages(self.question))
+        return await self._asked
+
+    async def text(self, answer: str) -> str:
+        """The passages for the question and for ``answer``'s claim, normalised; "" when there are none."""
+        key = normalize_answer(answer, "qa") or answer
+        if key not in self._texts:
+            self._texts[key] = asyncio.ensure_future(self._text(answer))
+        return await self._texts[key]
+
+    async def evidence(self, cand: Candidate) -> Evidence | None:
+        return grounding_evidence(cand, await self.text(cand.answer or ""))
+
+    async def _text(self, answer: str) -> str:
+        claim = answer_claim(self.question, answer)
+        texts = [await self.question_text(), await self._passages(claim) if claim else ""]
+        return " | ".join(t for t in texts if t)
+
+    async def _passages(self, query: str) -> str:
+        return passage_text(await retrieve(self.retriever, query, PASSAGES))
 
 
 def grounded(answer: str | None, text: str) -> bool | None:

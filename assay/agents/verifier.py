@@ -18,7 +18,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from assay.agents._grounding import PASSAGES, grounding_evidence, grounding_text, passage_text
+from assay.agents._grounding import Grounder
 from assay.agents._verify_code import check_code, generated_tests, program_for, tests_evidence, write_tests
 from assay.agents._verify_math import check_math, expression_value, pot_value, program_evidence, write_programs
 from assay.context import RunContext
@@ -98,9 +98,7 @@ async def _prepare_qa(state: RunState, ctx: RunContext) -> Prepared:
     retriever = ctx.retriever
     calls_left = [state.budget.max_calls - state.usage.calls]  # each judged claim is one call
     pending: dict[str, asyncio.Task[ClaimCheck | None]] = {}
-    ground = ctx.settings.qa_grounding
-    found = await retriever.search(state.task.question, k=PASSAGES) if retriever is not None and ground else []
-    question_text = passage_text(found)
+    grounder = Grounder(state.task.question, retriever) if retriever and ctx.settings.qa_grounding else None
 
     async def claim(cand: Candidate, answer: str, shelf: Retriever) -> list[Evidence]:
         key = normalize_answer(answer, "qa") or cand.id
@@ -118,8 +116,7 @@ async def _prepare_qa(state: RunState, ctx: RunContext) -> Prepared:
         shared = answer_evidence(cand, state)  # the claim is built from question and answer: the same verdict
         if shared:
             return [_repointed(e, cand, j) for j, e in enumerate(shared)]
-        spans = await grounding_text(state.task.question, cand.answer, retriever, question_text) if ground else ""
-        grounded = grounding_evidence(cand, spans)  # no model call
+        grounded = await grounder.evidence(cand) if grounder else None  # no model call
         return [*await claim(cand, cand.answer, retriever), *([grounded] if grounded else [])]
 
     return check, [], []

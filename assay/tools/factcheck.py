@@ -201,11 +201,13 @@ async def judge_claim(llm: LLMClient, claim: str, passages: Sequence[Passage]) -
     return parse_verdict(completion.text)
 
 
-async def _retrieve(retriever: Retriever, claim: str, k: int) -> list[Passage]:
+async def retrieve(retriever: Retriever, query: str, k: int) -> list[Passage]:
+    """The top-``k`` passages for ``query``; none when retrieval fails (no evidence is an "unknown", not a
+    failed run)."""
     try:
-        return await retriever.search(claim, k)
-    except AssayError as exc:  # no evidence is an "unknown", not a failed run
-        log.warning("retrieval failed for claim %r: %s", claim[:80], exc)
+        return await retriever.search(query, k)
+    except AssayError as exc:
+        log.warning("retrieval failed for %r: %s", query[:80], exc)
         return []
 
 
@@ -222,7 +224,7 @@ async def check_claim(
     the quote (with its passage title) must contain every term of ``must_name`` (the answer's own terms) and
     more than half of ``about`` (the question's terms: a passage that names the answer but not what was asked,
     "Tasmania is the most decentralised state" for "the capital of Australia", is no support)."""
-    passages = await _retrieve(retriever, claim, k)
+    passages = await retrieve(retriever, claim, k)
     if not passages:
         return ClaimCheck(claim=claim, verdict="unknown")
     quoted, quote, score = best_quote(claim, passages)

@@ -25,7 +25,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from assay.agents._grounding import PASSAGES, grounded, grounding_text, passage_text
+from assay.agents._grounding import Grounder, grounded
 from assay.eval.squad import Squad
 from assay.settings import load_settings
 from assay.signals.auc import auc
@@ -51,10 +51,10 @@ QUESTION_ONLY = "--question-only" in sys.argv
 async def judged(run: Run, retriever: Retriever) -> list[tuple[bool | None, bool, float]]:
     """(grounded, right, total) for each labelled candidate of one run."""
     question, cands, _ = run
-    asked = passage_text(await retriever.search(question, k=PASSAGES))
+    grounder = Grounder(question, retriever)
     out = []
     for cand in (c for c in cands if c.get("correct") is not None and c.get("answer")):
-        text = asked if QUESTION_ONLY else await grounding_text(question, cand["answer"], retriever, asked)
+        text = await (grounder.question_text() if QUESTION_ONLY else grounder.text(cand["answer"]))
         out.append((grounded(cand["answer"], text), bool(cand["correct"]), float(cand["scores"]["total"] or 0.0)))
     return out
 

@@ -9,6 +9,7 @@ from assay.agents._extract import extract_answer
 from assay.agents._grounding import grounded, passage_text
 from assay.agents.verifier import verify
 from assay.context import RunContext
+from assay.errors import SearchError
 from assay.settings import load_settings
 from assay.signals.scoring import evidence_status, refresh
 from assay.state import Candidate, RunState, Task
@@ -83,3 +84,28 @@ async def test_grounding_can_be_switched_off(tmp_path: Path) -> None:
     update = await verify(RunState(task=task, candidates=[wrong]), context(tmp_path, shelf, qa_grounding=False))
     assert not [e for e in update["evidence"] if e.tool == "grounding"]
     assert QUESTION not in shelf.queries
+
+
+class Broken:
+    async def search(self, query: str, k: int = 5) -> list[Passage]:
+        raise SearchError("index unreadable")
+
+
+async def test_a_failed_retrieval_leaves_grounding_undecided_and_the_claim_check_standing(tmp_path: Path) -> None:
+    wrong = cand("1", "Answer: Charles Dickens\nHe wrote it.\nConfidence: 80%")
+    task = Task(question=QUESTION, kind="qa")
+    ctx = RunContext(settings=load_settings(home=tmp_path), llm=FakeLLM(default="unknown").client(), retriever=Broken())
+    update = await verify(RunState(task=task, candidates=[wrong]), ctx)
+    assert [e.tool for e in update["evidence"]] == ["factcheck"]  # no grounding verdict without passages
+    assert update["evidence"][0].details.get("error") is None  # the claim check ran: "unknown", not a failure
+
+
+async def test_copies_of_one_answer_in_a_round_share_one_lookup(tmp_path: Path) -> None:
+    first = cand("0", "Answer: Charles Dickens\nHe did.\nConfidence: 80%")
+    copy = cand("1", "Answer: charles dickens\nHe did.\nConfidence: 70%")
+    shelf = Shelf()
+    task = Task(question=QUESTION, kind="qa")
+    update = await verify(RunState(task=task, candidates=[first, copy]), context(tmp_path, shelf))
+    assert {e.candidate_id for e in update["evidence"] if e.tool == "grounding"} == {first.id, copy.id}
+    assert shelf.queries.count(QUESTION) == 1
+    assert len([q for q in shelf.queries if "Dickens" in q]) == 2  # the claim check's search and grounding's
