@@ -4,6 +4,7 @@ they hold is no support (failure-only), and grounding never refutes. Candidates 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from assay.agents._extract import extract_answer
 from assay.agents._grounding import grounded, passage_text
@@ -14,10 +15,11 @@ from assay.settings import load_settings
 from assay.signals.scoring import evidence_status, refresh
 from assay.state import Candidate, RunState, Task
 from assay.testing import FakeLLM
-from assay.tools.types import Passage
+from assay.tools.types import Passage, Retriever
 
 AUSTEN = "Pride and Prejudice is an 1813 novel of manners by English author Jane Austen."
 QUESTION = "Who wrote Pride and Prejudice?"
+TASK = Task(question=QUESTION, kind="qa")
 
 
 class Shelf:
@@ -33,9 +35,14 @@ def cand(cid: str, text: str) -> Candidate:
     return Candidate(id=f"r0-solver-{cid}", text=text, answer=extract_answer(text, "qa"))
 
 
-def context(tmp_path: Path, shelf: Shelf, **overrides: object) -> RunContext:
+def context(tmp_path: Path, shelf: Retriever, **overrides: object) -> RunContext:
     settings = load_settings(home=tmp_path, **overrides)
     return RunContext(settings=settings, llm=FakeLLM(default="unknown").client(), retriever=shelf)
+
+
+async def verified(ctx: RunContext, *cands: Candidate) -> dict[str, Any]:
+    """The verify node's update for ``cands`` as round-0 candidates of the Pride and Prejudice question."""
+    return await verify(RunState(task=TASK, candidates=list(cands)), ctx)
 
 
 def test_a_span_is_grounded_as_whole_words_and_long_answers_are_undecided() -> None:
@@ -52,12 +59,11 @@ async def test_an_ungrounded_answer_ranks_below_a_grounded_one_with_the_same_sig
     right = cand("0", "Answer: Jane Austen\nShe wrote it.\nConfidence: 80%")
     wrong = cand("1", "Answer: Charles Dickens\nHe wrote it.\nConfidence: 80%")
     shelf = Shelf()
-    task = Task(question=QUESTION, kind="qa")
-    update = await verify(RunState(task=task, candidates=[right, wrong]), context(tmp_path, shelf))
+    update = await verified(context(tmp_path, shelf), right, wrong)
     ground = {e.candidate_id: e for e in update["evidence"] if e.tool == "grounding"}
     assert ground[right.id].passed is True and ground[wrong.id].passed is False
     assert shelf.queries.count(QUESTION) == 1  # one retrieval for the question serves every candidate
-    state = RunState(task=task, candidates=[right, wrong], evidence=update["evidence"])
+    state = RunState(task=TASK, candidates=[right, wrong], evidence=update["evidence"])
     scored = {c.id: c for c in refresh(state.candidates, state)}
     assert scored[right.id].scores.evidence is None  # a grounded span is no support: its pass is not counted
     assert scored[wrong.id].scores.evidence == 0.0
@@ -69,9 +75,8 @@ async def test_an_ungrounded_answer_ranks_below_a_grounded_one_with_the_same_sig
 async def test_a_copy_of_a_checked_answer_shares_its_grounding(tmp_path: Path) -> None:
     first = cand("0", "Answer: Charles Dickens\nHe did.\nConfidence: 80%")
     copy = cand("1", "Answer: charles dickens\nHe did.\nConfidence: 70%")
-    task = Task(question=QUESTION, kind="qa")
-    done = await verify(RunState(task=task, candidates=[first]), context(tmp_path, Shelf()))
-    later = RunState(task=task, candidates=[first, copy], evidence=done["evidence"])
+    done = await verified(context(tmp_path, Shelf()), first)
+    later = RunState(task=TASK, candidates=[first, copy], evidence=done["evidence"])
     update = await verify(later, context(tmp_path, Shelf()))
     shared = [e for e in update["evidence"] if e.candidate_id == copy.id and e.tool == "grounding"]
     assert [(e.id, e.passed) for e in shared] == [(f"ev-{copy.id}-grounding", False)]
@@ -80,8 +85,7 @@ async def test_a_copy_of_a_checked_answer_shares_its_grounding(tmp_path: Path) -
 async def test_grounding_can_be_switched_off(tmp_path: Path) -> None:
     wrong = cand("1", "Answer: Charles Dickens\nHe wrote it.\nConfidence: 80%")
     shelf = Shelf()
-    task = Task(question=QUESTION, kind="qa")
-    update = await verify(RunState(task=task, candidates=[wrong]), context(tmp_path, shelf, qa_grounding=False))
+    update = await verified(context(tmp_path, shelf, qa_grounding=False), wrong)
     assert not [e for e in update["evidence"] if e.tool == "grounding"]
     assert QUESTION not in shelf.queries
 
@@ -93,9 +97,7 @@ class Broken:
 
 async def test_a_failed_retrieval_leaves_grounding_undecided_and_the_claim_check_standing(tmp_path: Path) -> None:
     wrong = cand("1", "Answer: Charles Dickens\nHe wrote it.\nConfidence: 80%")
-    task = Task(question=QUESTION, kind="qa")
-    ctx = RunContext(settings=load_settings(home=tmp_path), llm=FakeLLM(default="unknown").client(), retriever=Broken())
-    update = await verify(RunState(task=task, candidates=[wrong]), ctx)
+    update = await verified(context(tmp_path, Broken()), wrong)
     assert [e.tool for e in update["evidence"]] == ["factcheck"]  # no grounding verdict without passages
     assert update["evidence"][0].details.get("error") is None  # the claim check ran: "unknown", not a failure
 
@@ -104,8 +106,7 @@ async def test_copies_of_one_answer_in_a_round_share_one_lookup(tmp_path: Path) 
     first = cand("0", "Answer: Charles Dickens\nHe did.\nConfidence: 80%")
     copy = cand("1", "Answer: charles dickens\nHe did.\nConfidence: 70%")
     shelf = Shelf()
-    task = Task(question=QUESTION, kind="qa")
-    update = await verify(RunState(task=task, candidates=[first, copy]), context(tmp_path, shelf))
+    update = await verified(context(tmp_path, shelf), first, copy)
     assert {e.candidate_id for e in update["evidence"] if e.tool == "grounding"} == {first.id, copy.id}
     assert shelf.queries.count(QUESTION) == 1
     assert len([q for q in shelf.queries if "Dickens" in q]) == 2  # the claim check's search and grounding's
