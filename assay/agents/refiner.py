@@ -105,7 +105,9 @@ async def refine(state: RunState, ctx: RunContext) -> dict[str, Any]:
         messages(get_prompt(ctx, "refiner", "system", PROMPTS), refine_prompt(state, ctx, cand, rev)),
         start,
         n=n,
-        temperature=refine_temperature(settings.temperature, settings.temperature_step, state.round),
+        temperature=refine_temperature(
+            settings.temperature_for(state.task.kind), settings.temperature_step, state.round
+        ),
         max_tokens=max_tokens,
         seed=state.round,
         logprobs=True,

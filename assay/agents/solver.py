@@ -53,7 +53,7 @@ async def solve(state: RunState, ctx: RunContext) -> dict[str, Any]:
         messages(get_prompt(ctx, "solver", "system", PROMPTS), user_prompt(state.task, ctx)),
         start,
         n=n,
-        temperature=settings.temperature,
+        temperature=settings.temperature_for(state.task.kind),
         max_tokens=max_tokens,
         seed=state.round,
         logprobs=True,

@@ -40,8 +40,9 @@ async def argue(state: RunState, ctx: RunContext) -> kit.Update:
     others = [c for c in state.round_candidates(state.round - 1) if c.id != me.id]
     listed = "\n".join(f"- {c.answer or '(no answer)'}: {c.text[:300]}" for c in others)
     prompt = user_prompt(state.task, ctx) + ARGUE.format(others=listed, mine=me.answer or me.text[:300])
+    temperature = ctx.settings.temperature_for(state.task.kind)
     out = await streaming.chat(ctx.llm, messages(PROMPTS["system"], prompt), agent="debate", n=1, seed=state.round,
-                               temperature=ctx.settings.temperature, max_tokens=ctx.settings.max_tokens,
+                               temperature=temperature, max_tokens=ctx.settings.max_tokens,
                                logprobs=True, top_logprobs=1)  # fmt: skip
     new = candidates_from(out, state, origin="debater", kind=state.task.kind, parent=me.id)
     debater = me.id.rsplit("-", 1)[-1]

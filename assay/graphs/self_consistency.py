@@ -1,7 +1,7 @@
 """``self-consistency``: k samples in ONE ``n=k`` request, then a majority vote over normalised answers.
 
 Self-consistency (G10) as the cheap aggregation MAgICoRe (D1) uses for easy problems: no judge, no tools,
-one request; ``settings.samples`` is k and ``settings.temperature`` the sampling temperature. Answers are
+one request; ``settings.samples`` is k and ``settings.temperature_for(kind)`` the sampling temperature. Answers are
 compared in normal form (``answer_key``: numbers, case, whitespace; for tested code, the test outcomes).
 """
 

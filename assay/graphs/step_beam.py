@@ -43,8 +43,9 @@ def fan(state: RunState) -> list[RunState]:
 async def expand(state: RunState, ctx: RunContext) -> kit.Update:
     beam = state.extra["branch"]
     prompt = user_prompt(state.task, ctx) + NEXT.format(steps="\n".join(beam["steps"]) or "(nothing yet)")
+    temperature = ctx.settings.temperature_for(state.task.kind)
     out = await streaming.chat(ctx.llm, messages(PROMPTS["system"], prompt), agent="step-beam", n=EXPAND,
-                               temperature=ctx.settings.temperature, max_tokens=STEP_TOKENS, stop=["\n"])  # fmt: skip
+                               temperature=temperature, max_tokens=STEP_TOKENS, stop=["\n"])  # fmt: skip
     steps = [[*beam["steps"], c.text.strip()] for c in out.choices if c.text.strip()]
     return {"extra": {f"exp.{beam['id']}": steps}, "usage": usage_of([out])}
 

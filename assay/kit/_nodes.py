@@ -170,7 +170,7 @@ def with_settings(fn: NodeFn, **overrides: Setting) -> NodeFn:
 
     async def run(state: RunState, ctx: RunContext) -> Mapping[str, Any]:
         values = {k: v(state, ctx.settings) if callable(v) else v for k, v in overrides.items()}
-        return await fn(state, replace(ctx, settings=ctx.settings.model_copy(update=values)))
+        return await fn(state, replace(ctx, settings=ctx.settings.updated(values)))
 
     return run
 

@@ -19,8 +19,8 @@ from assay.state import Budget, Task, TaskKind
 
 # Graph settings a request may change. Endpoints, keys and paths stay the server's.
 TUNABLE = frozenset(
-    {"samples", "max_tokens", "temperature", "temperature_step", "tau_agreement", "tau_reward", "tau_confident",
-     "patience", "max_rounds"}
+    {"samples", "max_tokens", "temperature", "kind_temperature", "temperature_step", "tau_agreement", "tau_reward",
+     "tau_confident", "patience", "max_rounds"}
 )  # fmt: skip
 MAX_N = 8
 
@@ -147,7 +147,7 @@ def make_settings(base: Settings, request: ChatRequest) -> Settings:
             raise InputError(f"invalid setting {name}: {exc.errors()[0]['msg']}") from None
     if checked.get("max_tokens", MIN_SAMPLE_TOKENS) < MIN_SAMPLE_TOKENS:  # agents never draw shorter samples
         raise InputError(f"invalid parameter 'max_tokens': at least {MIN_SAMPLE_TOKENS} (got {checked['max_tokens']})")
-    return base.model_copy(update=checked)
+    return base.updated(checked)  # a request's temperature holds for every kind
 
 
 @functools.cache

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from assay import kit
 from assay.agents.solver import PROMPTS, solve
 from assay.context import RunContext
 from assay.errors import InputError
@@ -41,6 +42,17 @@ async def test_solve_makes_k_candidates_in_one_request(tmp_path: Path) -> None:
     assert "Answer: <number>" in fake.requests[0].prompt
     usage = update["usage"]
     assert usage.calls == 1 and usage.completion_tokens > 0
+
+
+@pytest.mark.parametrize(("kind", "overrides", "sent"), [("math", {}, 0.3), ("qa", {}, 0.7),
+                                                         ("math", {"temperature": 0.0}, 0.0)])  # fmt: skip
+async def test_samples_are_drawn_at_the_kinds_temperature(
+    tmp_path: Path, kind: str, overrides: dict[str, float], sent: float
+) -> None:
+    fake = FakeLLM(default="Answer: 12")
+    ctx = RunContext(settings=load_settings(home=tmp_path, samples=2), llm=fake.client())
+    await kit.with_settings(solve, **overrides)(RunState(task=Task(question=QUESTION, kind=kind)), ctx)
+    assert fake.requests[0].body["temperature"] == sent  # math samples cooler; a greedy pass stays greedy
 
 
 async def test_solve_ids_do_not_collide_with_existing(tmp_path: Path) -> None:

@@ -67,12 +67,25 @@ def test_temperature_max_tokens_and_graph_settings_reach_the_agents(client: open
     client.chat.completions.create(
         model="assay/self-consistency",  # samples in one request (adaptive starts with one greedy answer)
         messages=USER,  # type: ignore[arg-type]
-        temperature=0.3,
+        temperature=0.9,  # the request's temperature holds for every kind (math's own 0.3 does not apply)
         max_tokens=50,
         extra_body=extra,
     )
     body = next(r.body for r in reversed(served.generator.requests) if r.path == "/v1/chat/completions")
-    assert (body["temperature"], body["max_tokens"], body["n"]) == (0.3, 50, 2)
+    assert (body["temperature"], body["max_tokens"], body["n"]) == (0.9, 50, 2)
+
+
+TEMPERATURES = [({}, 0.3), ({"temperature": 0.9}, 0.9), ({"temperature": 0.9, "kind_temperature": {"math": 0.2}}, 0.2)]
+
+
+@pytest.mark.parametrize(("settings", "sent"), TEMPERATURES)
+def test_a_requests_temperature_replaces_the_kinds_own(
+    client: openai.OpenAI, served: Served, settings: dict[str, object], sent: float
+) -> None:
+    extra = {"assay": {"settings": {"samples": 2, **settings}}}
+    client.chat.completions.create(model="assay/self-consistency", messages=USER, extra_body=extra)  # type: ignore[arg-type]
+    body = next(r.body for r in reversed(served.generator.requests) if r.path == "/v1/chat/completions")
+    assert body["temperature"] == sent  # QUESTION is math: its own temperature unless the request sets one
 
 
 def test_n_runs_independent_threads_and_sums_their_usage(client: openai.OpenAI) -> None:

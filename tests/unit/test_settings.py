@@ -34,9 +34,23 @@ def test_explicit_arguments_win_over_env(monkeypatch: pytest.MonkeyPatch) -> Non
     assert load_settings(model="arg-model").model == "arg-model"
 
 
+def test_kind_temperature_holds_unless_a_temperature_is_set(monkeypatch: pytest.MonkeyPatch) -> None:
+    shipped = load_settings()
+    assert (shipped.temperature_for("math"), shipped.temperature_for("code")) == (0.3, 0.7)
+    assert [load_settings(temperature=t).temperature_for("math") for t in (0.9, 0.0)] == [0.9, 0.0]
+    assert shipped.updated({"temperature": 0.9}).temperature_for("math") == 0.9  # as with_settings does
+    assert shipped.updated({"samples": 2}).temperature_for("math") == 0.3
+    monkeypatch.setenv("ASSAY_TEMPERATURE", "0.9")
+    assert load_settings().temperature_for("math") == 0.9  # set in the environment: for every kind
+    monkeypatch.setenv("ASSAY_KIND_TEMPERATURE", '{"qa": 0.5}')
+    custom = load_settings()
+    assert [custom.temperature_for(k) for k in ("qa", "math", "open")] == [0.5, 0.9, 0.9]
+
+
 @pytest.mark.parametrize(
     ("var", "value", "fragment"),
     [
+        ("ASSAY_KIND_TEMPERATURE", '{"math": 3}', "kind_temperature"),
         ("ASSAY_SAMPLES", "0", "samples"),
         ("ASSAY_BASE_URL", "ftp://x", "base_url"),
         ("ASSAY_TAU_REWARD", "high", "tau_reward"),
