@@ -39,7 +39,7 @@ from assay.tools.program import check_program, parse_number
 
 
 async def _answers(item: Item, ctx: RunContext, k: int, temperature: float) -> tuple[list[str | None], int]:
-    settings = ctx.settings.model_copy(update={"samples": k, "temperature": temperature})
+    settings = ctx.settings.updated({"samples": k, "temperature": temperature})
     update = await solve(RunState(task=item.task), RunContext(settings=settings, llm=ctx.llm))
     return [c.answer for c in update["candidates"]], update["usage"].completion_tokens
 

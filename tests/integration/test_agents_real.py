@@ -20,7 +20,7 @@ MATH = Task(question="A box holds 6 eggs. How many eggs are in 4 boxes?", kind="
 
 
 def ctx_for(settings: Settings, llm: LLMClient, judge: LLMClient | None = None) -> RunContext:
-    small = settings.model_copy(update={"samples": 4, "max_tokens": 96, "temperature": 0.8})
+    small = settings.updated({"samples": 4, "max_tokens": 96, "temperature": 0.8})
     return RunContext(settings=small, llm=llm, judge=judge)
 
 
