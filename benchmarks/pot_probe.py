@@ -20,14 +20,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-from collections import Counter
-from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
 from assay import streaming
 from assay.agents._common import messages
-from assay.agents._verify_math import _FENCE, PROGRAM_TIMEOUT_S, PROMPTS
+from assay.agents._verify_math import PROMPTS, consensus, program_values
 from assay.agents.solver import solve
 from assay.context import RunContext
 from assay.eval.datasets import get_dataset
@@ -35,7 +33,6 @@ from assay.eval.types import Dataset, Item
 from assay.runtime import client_context
 from assay.settings import load_settings
 from assay.state import RunState
-from assay.tools.program import check_program, parse_number
 
 
 async def _answers(item: Item, ctx: RunContext, k: int, temperature: float) -> tuple[list[str | None], int]:
@@ -48,23 +45,7 @@ async def _programs(item: Item, ctx: RunContext, k: int, temperature: float) -> 
     user = PROMPTS["user"].format(question=item.task.question)
     done = await streaming.chat(ctx.llm, messages(PROMPTS["system"], user), n=k, temperature=temperature,
                                 max_tokens=256, seed=0, agent="pot")  # fmt: skip
-    values: list[str | None] = []
-    for choice in done.choices:
-        found = _FENCE.search(choice.text)
-        check = await check_program(found.group(1) if found else choice.text, None, timeout_s=PROGRAM_TIMEOUT_S,
-                                    allow_weak=ctx.settings.sandbox_allow_weak)  # fmt: skip
-        values.append(check.value)
-    return values, done.usage.completion_tokens
-
-
-def vote(values: list[str | None]) -> str | None:
-    """The most common number (first seen wins a tie), or None."""
-    nums = [(v, n) for v in values if v and (n := parse_number(v)) is not None]
-    if not nums:
-        return None
-    counts: Counter[Fraction] = Counter(n for _, n in nums)
-    best = max(counts, key=lambda n: counts[n])
-    return next(v for v, n in nums if n == best)
+    return await program_values(done, ctx.settings.sandbox_allow_weak), done.usage.completion_tokens
 
 
 async def _item(item: Item, ctx: RunContext, dataset: Dataset, k: int, temp: float) -> dict[str, Any]:
@@ -73,8 +54,8 @@ async def _item(item: Item, ctx: RunContext, dataset: Dataset, k: int, temp: flo
         _programs(item, ctx, 1, 0.0), _programs(item, ctx, k, 0.6),
     )  # fmt: skip
     picks = {
-        "greedy": greedy[0], "sc_vote": vote(samples), "pot_greedy": pot0[0], "pot_vote": vote(pots),
-        "mixed_vote": vote(greedy + samples + pots), "greedy_pot0_vote": vote(greedy + pot0 + pots),
+        "greedy": greedy[0], "sc_vote": consensus(samples), "pot_greedy": pot0[0], "pot_vote": consensus(pots),
+        "mixed_vote": consensus(greedy + samples + pots), "greedy_pot0_vote": consensus(greedy + pot0 + pots),
     }  # fmt: skip
     right = {name: await dataset.score(item, value) for name, value in picks.items()}
     pool = greedy + samples + pot0 + pots

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Sequence
 from fractions import Fraction
 from typing import Any
 
@@ -79,14 +80,25 @@ def pot_value(state: RunState) -> tuple[bool, str | None]:
     return False, None
 
 
-def _consensus(values: list[str]) -> str | None:
-    """The most common computed value (by number), if at least one program produced a number."""
-    nums = [(v, n) for v in values if (n := parse_number(v)) is not None]
+def consensus(values: Sequence[str | None]) -> str | None:
+    """The most common value (by number; the first seen wins a tie), if at least one is a number."""
+    nums = [(v, n) for v in values if v and (n := parse_number(v)) is not None]
     if not nums:
         return None
     counts = Counter(n for _, n in nums)
     best = max(counts, key=lambda n: counts[n])
     return next(v for v, n in nums if n == best)
+
+
+async def program_values(done: Completion, allow_weak: bool) -> list[str | None]:
+    """Each choice's program (its fenced block, else the whole text) run in the sandbox: its value, or None."""
+    values: list[str | None] = []
+    for choice in done.choices:
+        found = _FENCE.search(choice.text)
+        program = found.group(1) if found else choice.text
+        check = await check_program(program, None, timeout_s=PROGRAM_TIMEOUT_S, allow_weak=allow_weak)
+        values.append(check.value)
+    return values
 
 
 async def write_programs(state: RunState, ctx: RunContext) -> tuple[Evidence | None, list[Completion]]:
@@ -98,15 +110,8 @@ async def write_programs(state: RunState, ctx: RunContext) -> tuple[Evidence | N
     user = PROMPTS["user"].format(question=state.task.question)
     done = await streaming.chat(ctx.llm, messages(PROMPTS["system"], user), n=n, temperature=0.6,
                                 max_tokens=min(256, left // (n + 1)), seed=state.round, agent="pot")  # fmt: skip
-    values: list[str] = []
-    for choice in done.choices:
-        found = _FENCE.search(choice.text)
-        program = found.group(1) if found else choice.text
-        check = await check_program(program, None, timeout_s=PROGRAM_TIMEOUT_S,
-                                    allow_weak=ctx.settings.sandbox_allow_weak)  # fmt: skip
-        if check.value is not None:
-            values.append(check.value)
-    value = _consensus(values)
+    values = [v for v in await program_values(done, ctx.settings.sandbox_allow_weak) if v is not None]
+    value = consensus(values)
     outcome = f"programs computed {values or 'nothing'}"
     details = {"value": value, "values": values}
     record = Evidence(id=POT_ID, candidate_id="task", tool="pot-source", input=user, outcome=outcome, details=details)
