@@ -24,8 +24,9 @@ from assay.eval.report import Summary, markdown, summarize, table
 from assay.eval.types import Dataset, Item
 from assay.settings import Settings, load_settings
 
-_SETTINGS_SHOWN = ("model", "base_url", "samples", "max_tokens", "temperature", "kind_temperature", "tau_agreement",
-                   "tau_reward", "tau_confident", "max_rounds", "budget_calls", "budget_tokens")  # fmt: skip
+_SETTINGS_SHOWN = ("model", "base_url", "samples", "max_tokens", "temperature", "kind_temperature",
+                   "greedy_margin", "tau_agreement", "tau_reward", "tau_confident", "max_rounds", "budget_calls",
+                   "budget_tokens")  # fmt: skip
 
 
 @dataclass

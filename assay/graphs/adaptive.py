@@ -109,12 +109,13 @@ aggregate = kit.finish(kit.weighted_vote(kit.first_round), reason=EASY, source="
 
 
 def pick(state: RunState) -> Choice:
-    """The selector: the vote on the easy path, the human's choice after a rejection, else the best so far."""
+    """The selector: the vote on the easy path, the human's choice after a rejection, else the best so far,
+    with the greedy answer kept unless a sample clearly beats it (``kit.keep_greedy``, where configured)."""
     if state.stopped_by == EASY:
         return kit.weighted_vote(kit.first_round)(state)
     if state.stopped_by == HUMAN and state.best is not None:
         return Choice(state.best, {"best_total": state.best.scores.total}, f"kept by the human: {state.best.id}")
-    return kit.best_so_far(state)
+    return kit.keep_greedy(kit.best_so_far)(state)
 
 
 def _fresh_pool(state: RunState, settings: Settings) -> list[Candidate]:

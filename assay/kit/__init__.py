@@ -24,7 +24,16 @@ from assay.kit._nodes import (
     merged,
     with_settings,
 )
-from assay.kit._probe import ACCEPT, greedy, greedy_only, greedy_self_tests, probe, untested_code, widen
+from assay.kit._probe import (
+    ACCEPT,
+    greedy,
+    greedy_only,
+    greedy_self_tests,
+    keep_greedy,
+    probe,
+    untested_code,
+    widen,
+)
 from assay.kit._recipe import Builder, Flow, Graph, Recipe
 from assay.kit._rounds import Gate, Signals, human_gate, next_round, progress, router, usage_signals, with_human
 from assay.kit._scoring import Conservative, rate, tally
@@ -112,6 +121,7 @@ __all__ = [
     "greedy_only",
     "greedy_self_tests",
     "human_gate",
+    "keep_greedy",
     "last_round",
     "latest",
     "loop",

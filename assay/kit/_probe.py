@@ -15,14 +15,16 @@ from __future__ import annotations
 from assay.context import RunContext
 from assay.kit._nodes import NodeFn, Update, with_settings
 from assay.kit._rounds import Signals
-from assay.kit._selectors import Choice, best_of, first_round
+from assay.kit._selectors import Choice, Selector, best_of, first_round
 from assay.kit._stops import DECISIVE_KINDS  # only a decisive tool's confirmation accepts these kinds
 from assay.settings import Settings
 from assay.signals.confidence import logprob_confidence
-from assay.signals.scoring import Weights, evidence_status, refresh
+from assay.signals.scoring import Weights, evidence_for, evidence_status, refresh
+from assay.signals.select import total
 from assay.state import Route, RunState
 
 ACCEPT = "aggregate"
+GREEDY_MARGIN = "greedy_margin"
 
 
 def greedy_only(state: RunState) -> bool:
@@ -70,7 +72,10 @@ def decision(state: RunState, settings: Settings) -> tuple[str, str, Signals]:
 
 async def probe(state: RunState, ctx: RunContext) -> Update:
     target, reason, signals = decision(state, ctx.settings)
-    limits = {"samples": ctx.settings.samples}
+    limits: dict[str, float] = {"samples": ctx.settings.samples}
+    margin = ctx.settings.greedy_margin.get(state.task.kind)
+    if target == "widen" and margin is not None:
+        limits[GREEDY_MARGIN] = margin  # the selector reads it here (``keep_greedy``): the record decides the pick
     route = Route(source="probe", target=target, round=0, signals=signals, thresholds=limits, reason=reason)
     update: Update = {"routes": [route], "best_id": state.round_candidates(0)[0].id}
     if target == ACCEPT:
@@ -90,3 +95,39 @@ def widen(solve: NodeFn) -> NodeFn:
 def greedy(state: RunState) -> Choice:
     """The selector of an accepted greedy answer."""
     return best_of(pool=first_round, label="greedy")(state)
+
+
+def _recorded_margin(state: RunState) -> float | None:
+    for route in state.routes:
+        if route.source == "probe" and route.target == "widen":
+            return route.thresholds.get(GREEDY_MARGIN)
+    return None
+
+
+def keep_greedy(select: Selector) -> Selector:
+    """``select``, except that an unrefuted greedy answer stays the pick unless the winner beats its total by
+    more than the margin the probe recorded when it widened (``Settings.greedy_margin``, per kind).
+
+    A temperature-0 answer is the model's most likely one, and one or two agreeing samples at a small model's
+    sampling temperature are weak evidence against it: on gsm_symbolic seed 314 two samples outvoted greedy's
+    right answer (docs/BENCHMARKS.md). A decisive tool's confirmation of the winner always beats the anchor.
+    """
+
+    def anchored(state: RunState) -> Choice:
+        choice = select(state)
+        margin, winner = _recorded_margin(state), choice.winner
+        round0 = state.round_candidates(0)
+        if margin is None or winner is None or not round0 or winner.id == round0[0].id:
+            return choice
+        greedy, kind, question = round0[0], state.task.kind, state.task.question
+        if evidence_status(greedy, evidence_for(greedy, state), kind, question) in ("refuted", "non_answer"):
+            return choice
+        if evidence_status(winner, evidence_for(winner, state), kind, question) == "confirmed":
+            return choice
+        lead = total(winner) - total(greedy)
+        if lead > margin:
+            return choice
+        reason = f"greedy answer {greedy.id} kept: {winner.id} leads it by {lead:.3f} <= margin {margin}"
+        return Choice(greedy, {**choice.signals, "greedy_lead": lead, GREEDY_MARGIN: margin}, reason)
+
+    return anchored

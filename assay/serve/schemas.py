@@ -20,7 +20,7 @@ from assay.state import Budget, Task, TaskKind
 # Graph settings a request may change. Endpoints, keys and paths stay the server's.
 TUNABLE = frozenset(
     {"samples", "max_tokens", "temperature", "kind_temperature", "temperature_step", "tau_agreement", "tau_reward",
-     "tau_confident", "patience", "max_rounds"}
+     "tau_confident", "patience", "max_rounds", "greedy_margin"}
 )  # fmt: skip
 MAX_N = 8
 
