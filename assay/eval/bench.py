@@ -26,7 +26,8 @@ from assay.settings import Settings, load_settings
 
 _SETTINGS_SHOWN = ("model", "base_url", "samples", "max_tokens", "temperature", "kind_temperature",
                    "greedy_margin", "tau_agreement", "tau_reward", "tau_confident", "max_rounds", "budget_calls",
-                   "budget_tokens")  # fmt: skip
+                   "budget_tokens", "w_confidence", "w_agreement", "w_reward", "w_steps", "w_evidence",
+                   "refuted_cap")  # fmt: skip
 
 
 @dataclass
