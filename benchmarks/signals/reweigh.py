@@ -3,10 +3,11 @@
 Reads bench folders (`assay bench ... --out DIR`): the final state of every adaptive run from its checkpoints
 and each candidate's hidden-test label from `results.json`. Re-scores every scored pool twice with the
 formula (``refresh``): with the shipped weights and with ``--weights`` (confidence, agreement, reward, steps,
-evidence), picks the best total as the recipe does, and prints, per folder, how many picks are right, how
-many wrong picks reach ``tau_confident`` (would be called confident), and the AUC of the total over all
-labelled candidates, for both. Picks only: routing (when a run stops) is not replayed. Folders a change was
-not tuned on are a disjoint check of weights fitted elsewhere (``measure.py report`` suggests some).
+evidence), picks the best total as the recipe does (greedy kept within the ``greedy_margin`` its probe
+recorded), and prints, per folder, how many picks are right, how many wrong picks reach ``tau_confident``
+(would be called confident), and the AUC of the total over all labelled candidates, for both. Picks only:
+routing (when a run stops) is not replayed. Folders a change was not tuned on are a disjoint check of weights
+fitted elsewhere (``measure.py report`` suggests some).
 
     python benchmarks/signals/reweigh.py --weights 0.11,0.23,0.17,0.26,0.24 /tmp/b/squad-120-139 [DIR ...]
 """
@@ -20,7 +21,7 @@ from pathlib import Path
 
 from replay_without import final_states, labels
 
-from assay.kit import best_so_far
+from assay.kit import best_so_far, keep_greedy
 from assay.settings import load_settings
 from assay.signals.auc import auc
 from assay.signals.scoring import SIGNALS, Weights, refresh
@@ -45,7 +46,7 @@ async def compare(folder: Path, weights: dict[str, Weights]) -> dict[str, tuple[
             if not scored:
                 continue
             pool = state.model_copy(update={"candidates": scored})
-            winner = best_so_far(pool).winner
+            winner = keep_greedy(best_so_far)(pool).winner  # the margin the run's probe recorded, if any
             ok = bool(winner and right.get((item, winner.id)))
             picks += ok
             sure_wrong += bool(winner and not ok and (winner.scores.total or 0.0) >= w.tau_confident)
