@@ -1,13 +1,14 @@
 """Greedy first: one temperature-0 answer, and more samples only when a tool backs it.
 
 ``probe`` is a routing node after the greedy answer and its tool checks. It accepts the answer (goes to
-``ACCEPT``, the recipe's easy-path aggregate, with the answer's total tallied from its evidence at no model
-cost) only on evidence: a decisive tool confirms it (all tests pass, the re-run arithmetic or a program of
-thought agrees: ``evidence_status == "confirmed"``), or, for a kind with no decisive tool (QA's fact check, a
-user kind's tools), the evidence supports it and nothing contradicts it (``"supported"``). Everything else
-widens: ``widen`` samples the other ``samples - 1`` answers at the sampling temperature. Logprob confidence is
-recorded but never accepts on its own: measured, it is inverted on math (AUC 0.11, docs/signals.md), and a
-confident mistake is exactly what the other samples are there to catch. The decision is a ``Route`` record.
+``ACCEPT``, the recipe's easy-path aggregate, with the answer's total tallied from its evidence and its
+logprob confidence at no model cost) only on evidence: a decisive tool confirms it (all tests pass, the
+re-run arithmetic or a program of thought agrees: ``evidence_status == "confirmed"``), or, for a kind with no
+decisive tool (QA's fact check, a user kind's tools), the evidence supports it and nothing contradicts it
+(``"supported"``). Everything else widens: ``widen`` samples the other ``samples - 1`` answers at the sampling
+temperature. Logprob confidence is recorded but never accepts on its own: measured, it is inverted on math
+(AUC 0.11, docs/signals.md), and a confident mistake is exactly what the other samples are there to catch.
+The decision is a ``Route`` record.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from assay.kit._selectors import Choice, Selector, best_of, first_round
 from assay.kit._stops import DECISIVE_KINDS  # only a decisive tool's confirmation accepts these kinds
 from assay.settings import Settings
 from assay.signals.confidence import logprob_confidence
-from assay.signals.scoring import Weights, evidence_for, evidence_status, refresh
+from assay.signals.scoring import Weights, evidence_for, evidence_status, refresh, with_confidence
 from assay.signals.select import total
 from assay.state import Route, RunState
 
@@ -78,8 +79,9 @@ async def probe(state: RunState, ctx: RunContext) -> Update:
         limits[GREEDY_MARGIN] = margin  # the selector reads it here (``keep_greedy``): the record decides the pick
     route = Route(source="probe", target=target, round=0, signals=signals, thresholds=limits, reason=reason)
     update: Update = {"routes": [route], "best_id": state.round_candidates(0)[0].id}
-    if target == ACCEPT:
-        update["candidates"] = refresh(state.round_candidates(0), state, Weights.from_settings(ctx.settings))
+    if target == ACCEPT:  # tallied with the free signals (evidence, logprob confidence), no judge call
+        greedy = [with_confidence(c) for c in state.round_candidates(0)]
+        update["candidates"] = refresh(greedy, state, Weights.from_settings(ctx.settings))
     return update
 
 

@@ -80,6 +80,12 @@ def _with_scores(cand: Candidate, **values: Any) -> Candidate:
     return cand.model_copy(update={"scores": cand.scores.model_copy(update=values)})
 
 
+def with_confidence(cand: Candidate) -> Candidate:
+    """``cand`` with its logprob confidence: free, from the reply's own token logprobs (no model call)."""
+    conf = logprob_confidence(cand.tokens)
+    return _with_scores(cand, confidence=conf.value if conf else None)
+
+
 async def _semantic(new: list[Candidate], ctx: RunContext) -> list[Candidate]:
     """Open questions: agreement = mean cosine similarity of each sample's embedding to its group's others."""
     if ctx.embedder is None:
@@ -103,7 +109,7 @@ def _wants_steps(ctx: RunContext, scorer: RewardScorer) -> bool:
 async def measure(new: list[Candidate], state: RunState, ctx: RunContext) -> tuple[list[Candidate], list[str]]:
     """Confidence, reward (as many as the budget affords), step scores and, for open questions, semantic
     agreement for the new candidates; a failing judge or embedder leaves its signal unmeasured."""
-    new = [_with_scores(c, confidence=(conf := logprob_confidence(c.tokens)) and conf.value) for c in new]
+    new = [with_confidence(c) for c in new]
     notes: list[str] = []
     scorer = make_scorer(ctx)
     judged = new[: affordable(state, scorer, len(new))]

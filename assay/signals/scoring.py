@@ -24,12 +24,22 @@ from typing import Any, Literal
 
 from assay.context import RunContext
 from assay.settings import Settings
-from assay.signals._measure import judge_item, measure, step_source, tracked
+from assay.signals._measure import judge_item, measure, step_source, tracked, with_confidence
 from assay.signals._normalize import answers_match, non_answer, normalize_answer
 from assay.signals.confidence import FAILURE_ONLY_TOOLS, evidence_score, round_agreements
 from assay.state import Candidate, Evidence, RunState, Scores, Task, TaskKind
 
-__all__ = ["Weights", "answer_evidence", "combine", "evidence_status", "judge_item", "refresh", "score", "step_source"]
+__all__ = [
+    "Weights",
+    "answer_evidence",
+    "combine",
+    "evidence_status",
+    "judge_item",
+    "refresh",
+    "score",
+    "step_source",
+    "with_confidence",
+]
 
 Status = Literal["confirmed", "supported", "contested", "unverified", "refuted", "non_answer"]
 SIGNALS = ("confidence", "agreement", "reward", "steps", "evidence")

@@ -15,6 +15,7 @@ from assay.graphs.adaptive import build_adaptive
 from assay.graphs.registry import register_graph
 from assay.runtime import run
 from assay.settings import Settings
+from assay.signals.verdict import verdict
 from assay.state import Budget, RunState, Task
 from assay.testing import FakeLLM
 from assay.tools.types import Passage
@@ -122,3 +123,18 @@ async def test_qa_with_real_nodes_an_answer_read_from_the_passages_wins_on_evide
     assert count(fake, "shortest span") == 1  # read once, in the first revision
     assert count(fake, "You check one claim") == 2  # one judged claim per distinct answer: 1972 and July 1969
     assert any(e.candidate_id == state.best.id and e.passed for e in state.evidence)  # checked like any answer
+
+
+@pytest.mark.parametrize(("logprob", "label"), [(-0.05, "confident"), (-1.5, "uncertain")])
+async def test_a_supported_greedy_qa_answer_is_confident_only_when_the_model_is_sure(
+    tmp_path: Path, logprob: float, label: str
+) -> None:
+    fake = FakeLLM(default="no idea").on("Claim:", texts=["supported"])
+    fake.on("Answer the question", texts=["Answer: 1969\nConfidence: 90%"], logprob=logprob)
+    task = Task(question="When did Apollo 11 land on the Moon?", kind="qa")
+    async with fake.client() as llm:
+        settings = Settings(samples=4, checkpoint_path=tmp_path / "cp.sqlite")
+        state = await run(task, ctx=RunContext(settings=settings, llm=llm, retriever=Encyclopedia()))
+    assert state.stopped_by == "easy" and state.usage.calls == 2  # the greedy answer and its one claim check
+    assert state.best is not None and state.best.scores.confidence is not None  # measured free, at the probe
+    assert verdict(state, settings.tau_confident).label == label
