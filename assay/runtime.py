@@ -105,10 +105,12 @@ def default_budget(settings: Settings) -> Budget:
 
 @asynccontextmanager
 async def client_context(settings: Settings, retriever: Retriever | None = None) -> AsyncIterator[RunContext]:
-    """A ``RunContext`` with clients from the settings, closed afterwards (share it between runs)."""
-    from assay.llm.models import make_clients
+    """A ``RunContext`` with clients from the settings, closed afterwards (share it between runs); its
+    settings carry the generator model's measured defaults where the user set nothing (``tuned_settings``)."""
+    from assay.llm.models import make_clients, tuned_settings
 
     llm, judge, embedder = make_clients(settings)
+    settings = tuned_settings(settings, llm.model)
     try:
         yield RunContext(settings=settings, llm=llm, judge=judge, embedder=embedder, retriever=retriever)
     finally:

@@ -1,7 +1,8 @@
 """One validated ``Settings`` model, read from ``ASSAY_*`` env vars and an optional TOML file.
 
 Precedence: explicit keyword arguments > environment variables > TOML file (``ASSAY_CONFIG`` or
-``./assay.toml``) > defaults. Invalid values raise ``SettingsError`` with one clear line.
+``./assay.toml``) > the generator model's measured defaults (``ModelSpec.tuned``, applied where assay builds
+the clients) > defaults. Invalid values raise ``SettingsError`` with one clear line.
 """
 
 from __future__ import annotations

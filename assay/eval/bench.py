@@ -76,21 +76,21 @@ def prepare(out: Path, resume: bool, fresh_meta: dict[str, Any]) -> Results:
 async def run_split(opts: BenchOptions, settings: Settings, items: list[Item], out: Path, split: str,
                     console: Console) -> Results:  # fmt: skip
     dataset = get_dataset(opts.dataset, settings)
-    results = prepare(out, opts.resume, meta(opts, dataset, settings, split))
-    out.mkdir(parents=True, exist_ok=True)
-    save_results(results, results_path(out))
-    with BenchProgress(opts.graphs, len(items), console) as progress:
-        plan = BenchPlan(
-            dataset=dataset,
-            items=items,
-            graphs=opts.graphs,
-            out=out,
-            concurrency=opts.concurrency,
-            max_seconds=opts.max_seconds,
-            on_start=progress.on_start,
-            on_done=progress.on_done,
-        )
-        async with bench_context(settings, dataset) as ctx:
+    async with bench_context(settings, dataset) as ctx:  # its settings are the ones the runs use: recorded
+        results = prepare(out, opts.resume, meta(opts, dataset, ctx.settings, split))
+        out.mkdir(parents=True, exist_ok=True)
+        save_results(results, results_path(out))
+        with BenchProgress(opts.graphs, len(items), console) as progress:
+            plan = BenchPlan(
+                dataset=dataset,
+                items=items,
+                graphs=opts.graphs,
+                out=out,
+                concurrency=opts.concurrency,
+                max_seconds=opts.max_seconds,
+                on_start=progress.on_start,
+                on_done=progress.on_done,
+            )
             return await run_bench(plan, results, ctx)
 
 
@@ -122,7 +122,8 @@ async def calibrate(opts: BenchOptions, settings: Settings, out: Path, eval_ids:
     items = held_in(opts, settings, eval_ids)
     console.print(f"calibration: {len(items)} held-in items ({items[0].id} .. {items[-1].id})", highlight=False)
     results = await run_split(opts, settings, items, out / "calibration", "held-in", console)
-    cal = fit(results.records, settings)
+    shown = results.meta.get("settings", {})  # the run's own weights and thresholds (the model's tuned ones)
+    cal = fit(results.records, settings.updated({k: v for k, v in shown.items() if k.startswith(("w_", "tau_"))}))
     path = write_toml(cal, out / "calibrated.toml", f"{opts.dataset} {items[0].id}..{items[-1].id}")
     return cal, path
 

@@ -7,9 +7,11 @@ weights) and are converted once into ``<home>/models/<weights>``; users may ``re
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, Literal
 
 from assay.errors import ServerUnavailable, UnknownModel
 from assay.llm._request import normalise_base_urls
@@ -50,6 +52,8 @@ class ModelSpec:
     extra_args: tuple[str, ...] = ()
     description: str = ""
     startup_s: float = 300.0  # how long to wait for /health
+    # Settings defaults measured for this model's answers (signal weights), used where the user set nothing.
+    tuned: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}), hash=False)
 
 
 _JUDGE_OVERRIDES = {
@@ -64,6 +68,9 @@ _SMOLLM2 = WeightSource(
     filename="SmolLM2-135M-Instruct.Q4_1.gguf",
 )
 _QWEN_PARTS = tuple(range(1, 7))
+# Fitted by `measure.py report` on the 82 held-in qwen tasks (docs/signals.md, "Weights for qwen answers");
+# on fresh bench splits: SQuAD/140-159 adaptive 4 -> 6 of 20, gsm_symbolic seed 577 the same 3 of 20.
+_QWEN_WEIGHTS = {"w_confidence": 0.11, "w_agreement": 0.23, "w_reward": 0.17, "w_steps": 0.0, "w_evidence": 0.24}
 
 _REGISTRY: dict[str, ModelSpec] = {}
 
@@ -88,6 +95,14 @@ def get_model(name: str) -> ModelSpec:
 
 def known_models() -> list[ModelSpec]:
     return list(_REGISTRY.values())
+
+
+def tuned_settings(settings: Settings, model: str) -> Settings:
+    """``settings`` with the measured defaults of the registered model serving as ``model`` (``ModelSpec.tuned``)
+    for every field the user did not set (keyword, ``ASSAY_*`` or TOML); unchanged for an unknown model."""
+    spec = next((m for m in _REGISTRY.values() if model in (m.name, m.served_name) and m.role == "generator"), None)
+    update = {k: v for k, v in (spec.tuned if spec else {}).items() if k not in settings.model_fields_set}
+    return settings.updated(update) if update else settings
 
 
 register_model(
@@ -152,6 +167,7 @@ register_model(
         # 512M held 21,760 tokens: 50 bench runs in flight kept it at 100 % with 324 preemptions in 70 min
         # (recomputed prompts); 2G holds ~87k tokens for ~1.5 GB more RSS.
         kv_cache="2G",
+        tuned=MappingProxyType(_QWEN_WEIGHTS),
         description="Qwen2.5-Coder-0.5B-Instruct (fp32, from a Q4_K_M GGUF split over six packages)",
     )
 )

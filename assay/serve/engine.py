@@ -71,13 +71,14 @@ class Engine:
 
     async def start(self) -> None:
         if self._ctx is None:
-            from assay.llm.models import make_clients
+            from assay.llm.models import make_clients, tuned_settings
 
             llm, judge, embedder = make_clients(self.config.settings)
             for client in (llm, judge, embedder):
                 if client is not None:
                     self._stack.push_async_callback(client.aclose)
-            self._ctx = RunContext(settings=self.config.settings, llm=llm, judge=judge, embedder=embedder)
+            settings = tuned_settings(self.config.settings, llm.model)  # the served model's measured defaults
+            self._ctx = RunContext(settings=settings, llm=llm, judge=judge, embedder=embedder)
         if self._saver is None:
             self._saver = await self._stack.enter_async_context(open_checkpointer(self.config.settings.checkpoints))
 
