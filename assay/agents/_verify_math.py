@@ -3,8 +3,9 @@
 Three executed checks, all in the sandbox (A7 ProgCo, B1 CRITIC: executed programs are external evidence):
 - ``expression``: a question that is bare arithmetic ("What is 17 * 23?") is evaluated; decisive both ways.
 - ``pot``: the model writes short programs that compute the answer from the question (ONE ``n>1`` request per
-  run); their agreed value confirms a candidate that states it (two independent derivations agree) and counts
-  against one that does not (not decisive: the program may be the wrong one).
+  run); their agreed value supports a candidate that states it and counts against one that does not, neither
+  decisive: the programs and the answer are one model's derivations, and on fresh gsm_symbolic splits the
+  answers they agreed with were wrong 6 times in 10 (docs/signals.md).
 - ``program``: the candidate's own stated calculations re-run; a wrong step refutes, a pass proves little.
 """
 

@@ -1,7 +1,7 @@
 """The flagship recipe: solve, score, then aggregate easy problems and refine only the hard ones (D1).
 
 It starts with ONE greedy answer (temperature 0) and its tools: a decisive tool confirmation (tests pass, the
-arithmetic or a program agrees) or, for QA, supporting evidence nothing contradicts, ends the run at greedy
+question's arithmetic computes it) or, for QA, supporting evidence nothing contradicts, ends the run at greedy
 cost. Only otherwise does it sample the other ``samples - 1`` answers (``probe``: the decision is a Route).
 
 This is MAgICoRe's shape (D1): refining every answer flips right answers to wrong (A3, A4), so revision is

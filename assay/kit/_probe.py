@@ -2,8 +2,9 @@
 
 ``probe`` is a routing node after the greedy answer and its tool checks. It accepts the answer (goes to
 ``ACCEPT``, the recipe's easy-path aggregate, with the answer's total tallied from its evidence and its
-logprob confidence at no model cost) only on evidence: a decisive tool confirms it (all tests pass, the
-re-run arithmetic or a program of thought agrees: ``evidence_status == "confirmed"``), or, for a kind with no
+logprob confidence at no model cost) only on evidence: a decisive tool confirms it (all tests pass, or the
+question's bare arithmetic computes it: ``evidence_status == "confirmed"``; agreeing programs of thought only
+support a math answer), or, for a kind with no
 decisive tool (QA's fact check, a user kind's tools), the evidence supports it and nothing contradicts it
 (``"supported"``). Everything else widens: ``widen`` samples the other ``samples - 1`` answers at the sampling
 temperature. Logprob confidence is recorded but never accepts on its own: measured, it is inverted on math

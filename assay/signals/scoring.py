@@ -44,7 +44,10 @@ __all__ = [
 Status = Literal["confirmed", "supported", "contested", "unverified", "refuted", "non_answer"]
 SIGNALS = ("confidence", "agreement", "reward", "steps", "evidence")
 NEUTRAL = 0.5  # the value of a signal that was not measured: neither for nor against
-DECISIVE_PASS = frozenset({"tests", "expression", "pot"})  # a pass here confirms the answer
+# A pass here confirms the answer. Not ``pot``: two agreeing programs of thought and a stated answer are two
+# derivations by one model, and on fresh gsm_symbolic splits (seeds 99, 123, 577, CHAMP) the answers they
+# "confirmed" were wrong 6 times in 10; their agreement is evidence for (``supported``), as a fact check's is.
+DECISIVE_PASS = frozenset({"tests", "expression"})
 # A failure here refutes it, unless the evidence says ``details["decisive"] = False`` (a program of thought
 # that disagrees, or a re-run whose steps are right but whose last result is not the stated answer).
 DECISIVE_FAIL = frozenset({"tests", "expression", "program", "compile", "pot"})

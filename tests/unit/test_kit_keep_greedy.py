@@ -53,7 +53,7 @@ def test_a_refuted_greedy_answer_is_never_kept() -> None:
 
 
 def test_a_winner_a_decisive_tool_confirms_beats_the_anchor() -> None:
-    confirmed = Evidence(id="e1", candidate_id="r0-solver-1", tool="pot", input="", outcome="agrees", passed=True)
+    confirmed = Evidence(id="e1", candidate_id="r0-solver-1", tool="expression", input="", outcome="ok", passed=True)
     choice = pick(state([("86", 0.79), ("80", 0.80)], evidence=(confirmed,)))
     assert choice.winner is not None and choice.winner.answer == "80"
 
