@@ -4,12 +4,11 @@
 ``ACCEPT``, the recipe's easy-path aggregate, with the answer's total tallied from its evidence and its
 logprob confidence at no model cost) only on evidence: a decisive tool confirms it (all tests pass, or the
 question's bare arithmetic computes it: ``evidence_status == "confirmed"``; agreeing programs of thought only
-support a math answer), or, for a kind with no
-decisive tool (QA's fact check, a user kind's tools), the evidence supports it and nothing contradicts it
-(``"supported"``). Everything else widens: ``widen`` samples the other ``samples - 1`` answers at the sampling
-temperature. Logprob confidence is recorded but never accepts on its own: measured, it is inverted on math
-(AUC 0.11, docs/signals.md), and a confident mistake is exactly what the other samples are there to catch.
-The decision is a ``Route`` record.
+support a math answer), or, for a kind with no decisive tool (QA's fact check, a user kind's tools), the
+evidence supports it and nothing contradicts it (``"supported"``). Everything else widens: ``widen`` samples
+the other ``samples - 1`` answers at the sampling temperature. Logprob confidence is recorded but never
+accepts on its own: measured, it is inverted on math (AUC 0.11, docs/signals.md), and a confident mistake is
+exactly what the other samples are there to catch. The decision is a ``Route`` record.
 """
 
 from __future__ import annotations
