@@ -94,8 +94,9 @@ async def _prepare_math(state: RunState, ctx: RunContext) -> Prepared:
 
 async def _prepare_qa(state: RunState, ctx: RunContext) -> Prepared:
     from assay.tools.factcheck import check_answer
+    from assay.tools.search import SharedSearches
 
-    retriever = ctx.retriever
+    retriever = SharedSearches(ctx.retriever) if ctx.retriever else None  # the claim is searched once, not twice
     calls_left = [state.budget.max_calls - state.usage.calls]  # each judged claim is one call
     pending: dict[str, asyncio.Task[ClaimCheck | None]] = {}
     grounder = Grounder(state.task.question, retriever) if retriever and ctx.settings.qa_grounding else None

@@ -209,3 +209,23 @@ class DenseReranker:
             reverse=True,
         )
         return [p.model_copy(update={"score": s}) for s, p in scored[:k]]
+
+
+class SharedSearches:
+    """One lookup per distinct ``(query, k)`` for as long as this object lives (one verify round): the fact
+    check and span grounding both search the answer's claim, and copies of an answer search it again. A
+    failed search is not kept, so a later caller retries it."""
+
+    def __init__(self, retriever: Retriever) -> None:
+        self.retriever = retriever
+        self._found: dict[tuple[str, int], asyncio.Task[list[Passage]]] = {}
+
+    async def search(self, query: str, k: int = 5) -> list[Passage]:
+        key = (query, k)
+        if key not in self._found:
+            self._found[key] = asyncio.ensure_future(self.retriever.search(query, k))
+        try:
+            return list(await self._found[key])
+        except BaseException:
+            self._found.pop(key, None)
+            raise

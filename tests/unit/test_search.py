@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import importlib.metadata
 import importlib.util
 from collections.abc import Callable
@@ -20,6 +21,7 @@ from assay.tools.search import (
     BM25Retriever,
     DenseReranker,
     HTTPSearchRetriever,
+    SharedSearches,
     cosine,
     default_retriever,
 )
@@ -304,3 +306,24 @@ async def test_dense_reranker_keeps_bm25_order_when_the_embedder_fails() -> None
 def test_cosine_of_a_zero_vector_is_zero() -> None:
     assert cosine([0.0, 0.0], [1.0, 2.0]) == 0.0
     assert cosine([1.0, 2.0], [2.0, 4.0]) == pytest.approx(1.0)
+
+
+async def test_shared_searches_look_each_query_up_once_and_retry_a_failure() -> None:
+    base = ListRetriever(_passages("A", "B"))
+    shared = SharedSearches(base)
+    found = await asyncio.gather(shared.search("claim", 3), shared.search("claim", 3), shared.search("claim", 1))
+    assert base.asked == [3, 1]  # concurrent copies of one (query, k) wait for one lookup
+    assert [p.id for p in found[0]] == [p.id for p in found[1]] == ["A", "B"]
+
+    class Flaky(ListRetriever):
+        async def search(self, query: str, k: int = 5) -> list[Passage]:
+            self.asked.append(k)
+            if len(self.asked) == 1:
+                raise SearchError("down")
+            return self.passages[:k]
+
+    flaky = Flaky(_passages("A"))
+    retrying = SharedSearches(flaky)
+    with pytest.raises(SearchError):
+        await retrying.search("claim", 2)
+    assert [p.id for p in await retrying.search("claim", 2)] == ["A"]  # a failure is not remembered

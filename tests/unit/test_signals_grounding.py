@@ -109,4 +109,4 @@ async def test_copies_of_one_answer_in_a_round_share_one_lookup(tmp_path: Path) 
     update = await verified(context(tmp_path, shelf), first, copy)
     assert {e.candidate_id for e in update["evidence"] if e.tool == "grounding"} == {first.id, copy.id}
     assert shelf.queries.count(QUESTION) == 1
-    assert len([q for q in shelf.queries if "Dickens" in q]) == 2  # the claim check's search and grounding's
+    assert len([q for q in shelf.queries if "Dickens" in q]) == 1  # the claim check and grounding share it
