@@ -13,7 +13,7 @@ import inspect
 import sqlite3
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, closing
 from pathlib import Path
 from typing import Any
 
@@ -57,7 +57,8 @@ def _check_readable(path: Path) -> None:
     if not path.exists():
         return
     try:
-        with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as conn:
+        # closing(): sqlite3's own ``with`` only ends the transaction; an unclosed connection lingers until GC
+        with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as conn:
             conn.execute("SELECT name FROM sqlite_master LIMIT 1").fetchall()
     except sqlite3.DatabaseError as exc:
         raise _corrupt(path, exc) from None
@@ -80,7 +81,22 @@ async def open_checkpointer(path: Path) -> AsyncIterator[Checkpointer]:
         await saver.setup()
         # WAL + synchronous=NORMAL: an app crash loses nothing; only a power cut may drop the last steps.
         await saver.conn.execute("PRAGMA synchronous=NORMAL")
-        yield saver
+        try:
+            yield saver
+        finally:
+            await _settle(saver)
+
+
+async def _settle(saver: AsyncSqliteSaver) -> None:
+    """Let in-flight writes finish, then roll back what a cancelled one left open, before the connection closes.
+
+    A run cancelled (Ctrl+C) in the middle of LangGraph's background writes left a transaction open and a
+    cursor unfinished; closing the connection then left a zombie that held SQLite's write lock for the rest
+    of the process, so every later run in ``assay chat`` failed with "database is locked". The rollback is
+    queued behind any statement still in the connection's thread, so it always runs after it.
+    """
+    async with saver.lock:
+        await saver.conn.rollback()
 
 
 def make_task(task: Task | str) -> Task:

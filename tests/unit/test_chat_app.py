@@ -28,7 +28,9 @@ def log_text(app: ChatApp) -> str:
 async def until(pilot: Pilot[None], cond: Callable[[], bool], what: str, timeout: float = 60.0) -> None:
     deadline = time.monotonic() + timeout
     while not cond():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        if time.monotonic() >= deadline:
+            shown = log_text(pilot.app) if isinstance(pilot.app, ChatApp) else ""
+            raise AssertionError(f"timed out waiting for {what}; the log ends: {shown[-400:]}")
         await pilot.pause(0.05)
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -134,3 +136,19 @@ async def test_many_runs_share_one_context_and_checkpointer(ctx: RunContext) -> 
         states = await asyncio.gather(*runs)
     assert all(s.answer == "4" for s in states)
     assert script.calls["solve"] == 30
+
+
+async def test_a_write_cancelled_before_its_commit_does_not_lock_the_file_for_later_runs(tmp_path: Path) -> None:
+    """Ctrl+C while LangGraph's background writes were mid-way (a write not committed, a cursor still open) used
+    to leave SQLite's write lock held for the rest of the process: the next question in ``assay chat`` failed
+    with "database is locked" (found as a flaky chat test: about 1 run in 4)."""
+    path = tmp_path / "checkpoints.sqlite"
+    async with open_checkpointer(path) as saver:
+        conn = saver.conn  # type: ignore[attr-defined]
+        await conn.execute("INSERT INTO checkpoints (thread_id, checkpoint_id) VALUES ('t', 'c'), ('t', 'd')")
+        left_open = await conn.execute("SELECT checkpoint_id FROM checkpoints")  # a read stopped mid-way
+        await left_open.fetchone()
+    with closing(sqlite3.connect(path, timeout=0)) as other:
+        other.execute("BEGIN IMMEDIATE")  # raises "database is locked" while the cancelled write holds the lock
+        other.rollback()
+    assert left_open is not None  # the cancelled write's cursor is still alive, as it was in the chat app
