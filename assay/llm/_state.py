@@ -71,12 +71,19 @@ def save_records(home: Path, records: list[ServerRecord]) -> None:
 
 
 def process_of(record: ServerRecord) -> psutil.Process | None:
-    """The live process the record describes, or None if it exited or the pid was reused."""
+    """The live process the record describes, or None if it exited or the pid was reused.
+
+    The start time alone is not enough: psutil adds it to the kernel's boot time, which moves as the clock is
+    corrected (0.7 s after 19 h on this machine kind), so a server up for long read as "gone" and ``assay
+    down`` forgot it while it kept running. Past the 0.5 s match the recorded command line decides.
+    """
     try:
         proc = psutil.Process(record.pid)
-        if abs(proc.create_time() - record.create_time) > 0.5 or proc.status() == psutil.STATUS_ZOMBIE:
+        if proc.status() == psutil.STATUS_ZOMBIE:
             return None
-        return proc
+        if abs(proc.create_time() - record.create_time) <= 0.5:
+            return proc
+        return proc if record.argv and proc.cmdline() == record.argv else None
     except (psutil.NoSuchProcess, psutil.AccessDenied):
         return None
 

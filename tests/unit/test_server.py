@@ -111,6 +111,21 @@ def test_down_refuses_pid_with_other_create_time(settings: Settings) -> None:
         bystander.wait()
 
 
+def test_down_stops_a_server_whose_start_time_drifted(settings: Settings) -> None:
+    """The boot time psutil reads moves with clock corrections: the recorded command line still names it."""
+    argv = [sys.executable, "-c", "import time; time.sleep(60)"]
+    server = subprocess.Popen(argv)
+    try:
+        created = psutil.Process(server.pid).create_time()
+        record = ServerRecord("x", "generator", "x", server.pid, created - 2.0, "127.0.0.1", 1, "/dev/null", argv=argv)
+        save_records(settings.home, [record])
+        assert [r.pid for r in stop_servers(settings, grace_s=5.0)] == [server.pid]
+        assert server.wait(timeout=10) is not None
+    finally:
+        server.kill()
+        server.wait()
+
+
 def test_port_taken_is_one_clear_error(settings: Settings) -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
