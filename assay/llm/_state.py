@@ -74,8 +74,9 @@ def process_of(record: ServerRecord) -> psutil.Process | None:
     """The live process the record describes, or None if it exited or the pid was reused.
 
     The start time alone is not enough: psutil adds it to the kernel's boot time, which moves as the clock is
-    corrected (0.7 s after 19 h on this machine kind), so a server up for long read as "gone" and ``assay
-    down`` forgot it while it kept running. Past the 0.5 s match the recorded command line decides.
+    corrected (boot time + uptime was 0.7 s off the wall clock after 19 h on this machine kind); a server up
+    for 40 minutes read as "gone" and ``assay down`` forgot it while it kept running. Past the 0.5 s match
+    the recorded command line decides.
     """
     try:
         proc = psutil.Process(record.pid)
