@@ -13,7 +13,7 @@ import inspect
 import sqlite3
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager, closing
+from contextlib import asynccontextmanager, closing, suppress
 from pathlib import Path
 from typing import Any
 
@@ -95,8 +95,10 @@ async def _settle(saver: AsyncSqliteSaver) -> None:
     of the process, so every later run in ``assay chat`` failed with "database is locked". The rollback is
     queued behind any statement still in the connection's thread, so it always runs after it.
     """
+    # a broken or closed connection is not this function's error: the one that broke it is already on its way
     async with saver.lock:
-        await saver.conn.rollback()
+        with suppress(sqlite3.Error, ValueError):
+            await saver.conn.rollback()
 
 
 def make_task(task: Task | str) -> Task:
