@@ -1,6 +1,7 @@
 """The servers.json state file: which vLLM processes `assay up` started, written atomically.
 
-A record pins a process by (pid, create_time) so a reused pid is never mistaken for our server.
+A record pins a process by (pid, create_time), or by (pid, argv) once the start time has drifted, so a
+reused pid is never mistaken for our server.
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """Embedded vLLM server lifecycle: start (provisioning on first use), health, status and stop.
 
 Servers run detached (own session) with output in ``<home>/logs/<name>.log``; ``servers.json`` records each
-by pid + create_time so ``assay down`` stops exactly what ``assay up`` started, never a reused pid.
+by pid + create_time (+ argv, see ``_state.process_of``) so ``assay down`` stops exactly what ``assay up``
+started, never a reused pid.
 """
 
 from __future__ import annotations
