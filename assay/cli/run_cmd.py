@@ -12,7 +12,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -24,6 +24,10 @@ from assay.cli._inputs import make_budget, make_task, read_tests
 from assay.cli._render import render, to_json
 from assay.errors import AssayError, Terminated
 from assay.graphs.registry import get_recipe
+from assay.state import Budget, RunState, Task
+
+if TYPE_CHECKING:
+    from assay.settings import Settings
 
 __all__ = ["make_budget", "make_task", "read_tests", "register"]
 
@@ -116,8 +120,7 @@ def run_command(
     ] = False,
 ) -> None:
     """Run one graph on QUESTION and print the answer with the routes that led to it."""
-    from assay.llm.supervise import resume_after_restart
-    from assay.runtime import default_budget, new_thread_id, run
+    from assay.runtime import default_budget, new_thread_id
     from assay.settings import load_settings
 
     task = make_task(question, kind, tests, reference)
@@ -125,10 +128,19 @@ def run_command(
     settings = load_settings(base_url=base_url, model=model)
     budget = make_budget(default_budget(settings), budget_tokens, budget_calls)
     thread_id = thread or new_thread_id()
+    state = _run_shown(task, graph, settings, thread_id, budget, human)
+    _show(state, thread_id, as_json=as_json, tau_confident=settings.tau_confident)
+
+
+def _run_shown(task: Task, graph: str, settings: Settings, thread_id: str, budget: Budget, human: bool) -> RunState:
+    """The run with its live progress; an interrupt or a failure says how to resume the checkpointed thread."""
+    from assay.llm.supervise import resume_after_restart
+    from assay.runtime import run
+
     progress = _Progress()
     try:
         with progress.shown(enabled=not human), _signals_interrupt():
-            state = asyncio.run(resume_after_restart(lambda: run(  # a server restart mid-run: resume the thread
+            return asyncio.run(resume_after_restart(lambda: run(  # a server restart mid-run: resume the thread
                 task, graph=graph, settings=settings, thread_id=thread_id, budget=budget,
                 human=ask_human if human else None, on_event=progress, stream_tokens=progress.live)))  # fmt: skip
     except KeyboardInterrupt as exc:
@@ -141,7 +153,6 @@ def run_command(
         if progress.started:  # the graph ran: its checkpoint can be resumed
             exc.hint = f"resume with --thread {thread_id}"
         raise
-    _show(state, thread_id, as_json=as_json, tau_confident=settings.tau_confident)
 
 
 def _raise_terminated(signum: int, frame: object) -> None:

@@ -27,10 +27,11 @@ from typing import TypeVar
 
 from assay.errors import AssayError, LLMError, LLMHTTPError, LLMTimeout, ServerDied, UnknownModel
 from assay.llm import _procs
+from assay.llm._launch import server_env
 from assay.llm._metrics import engine_stalled
 from assay.llm._state import ServerRecord, load_records, process_of, save_records
 from assay.llm.provision import acquire, home_lock
-from assay.llm.server import REUSE_HEALTH_TIMEOUT_S, is_healthy, log_tail, server_env, wait_healthy
+from assay.llm.server import REUSE_HEALTH_TIMEOUT_S, is_healthy, log_tail, wait_healthy
 
 __all__ = ["ServerSupervisor", "restarts_done", "resume_after_restart"]
 

