@@ -15,6 +15,7 @@ _ALLOWED = set("0123456789.,+-*/()%$ x×÷−–^·")
 _OPERATOR = re.compile(r"\d\s*\)?\s*[-+*/]+\s*\(?\s*[\d(]")
 _LEADING_NUMBER = re.compile(r"^\s*[-−–]?\$?\d+(?:,\d{3})*(?:\.\d+)?%?")
 _BULLET = re.compile(r"^\s*[-–−*•]\s+(?=[\d(])")  # "- 17 * 23 = 391" is a list item, not -17 * 23
+_TIMES_100 = re.compile(r"[*x×·]\s*100(?:\.0+)?\s*$|^\s*100\s*[*x×·]")
 _VALID = re.compile(r"^[\d.\s+\-*/()]+$")
 _REWRITES: tuple[tuple[str, str], ...] = (
     (r"(?<=[\d)])\s*[x×·]\s*(?=[\d(])", "*"),
@@ -64,6 +65,8 @@ def _plain_equations(text: str) -> list[tuple[str, str, str]]:
         lhs_raw = _BULLET.sub("", _side(text, match.start() - 1, -1))
         number = _LEADING_NUMBER.match(_side(text, match.end(), 1))  # "2 + 3 = 5 + 4 = 9" is two steps
         rhs_raw = number.group(0) if number else ""
+        if rhs_raw.endswith("%") and "%" not in lhs_raw and _TIMES_100.search(lhs_raw):
+            rhs_raw = rhs_raw[:-1]  # "84 / 140 * 100 = 60%": the x 100 already made it a percentage
         lhs, rhs = normalize(lhs_raw), normalize(rhs_raw)
         if lhs and rhs and _OPERATOR.search(lhs):
             found.append((lhs, rhs, f"{lhs_raw.strip()} = {rhs_raw.strip()}"))

@@ -9,6 +9,7 @@ from assay.agents.repair import apply_fix, corrections, repair, repairs
 from assay.agents.verifier import program_evidence
 from assay.context import RunContext
 from assay.settings import load_settings
+from assay.signals.scoring import refresh
 from assay.state import Candidate, Evidence, Review, RunState, Scores, Task
 from assay.testing import FakeLLM
 from assay.tools.program import check_program, extract_arithmetic
@@ -92,3 +93,20 @@ def test_later_uses_at_the_end_of_a_sentence_are_rewritten_but_other_numbers_are
     text = "12 * 7 = 90\nThe answer is 90. Not 1.90 or 900 or 90.5.\nAnswer: 90"
     fixed = apply_fix(text, ("12 * 7", "90", "84"))
     assert fixed == "12 * 7 = 84\nThe answer is 84. Not 1.90 or 900 or 90.5.\nAnswer: 84"
+
+
+async def test_right_steps_ending_in_a_check_are_no_evidence_against_the_answer() -> None:
+    """gsm replies often end with a check step ("84 / 140 * 100 = 60"); right steps decide nothing either way."""
+    text = "28 + 56 = 84 questions\nConfidence: 84 / 140 * 100 = 60%\nAnswer: 84"
+    checked = await verified(text, "84")
+    assert checked.passed is None and checked.details["mismatch"] is True
+    assert "no evidence either way" in checked.outcome
+    matching = await verified("28 + 56 = 84\nAnswer: 84", "84")
+    assert matching.passed is None and matching.details["mismatch"] is False
+    wrong = await verified("28 + 56 = 85\nConfidence: 85 / 140 * 100 = 60%\nAnswer: 85", "85")
+    assert wrong.passed is False  # a wrong stated step still refutes
+    cands = [Candidate(id=c, text=text, answer="84", scores=Scores(confidence=0.9)) for c in ("r0-solver-0", "b")]
+    state = RunState(task=Task(question="q", kind="math"), candidates=cands,
+                     evidence=[checked.model_copy(update={"candidate_id": "r0-solver-0"})])  # fmt: skip
+    first, second = refresh(cands, state)
+    assert first.scores.evidence is None and first.scores.total == second.scores.total  # as if nothing ran

@@ -88,3 +88,14 @@ async def test_extracted_arithmetic_runs_as_evidence() -> None:
     bad = await check_program(wrong, "18")
     assert bad.matches is None
     assert bad.error is not None and "3 * 4 = 13 (computed 12)" in bad.error
+
+
+@needs_ns
+async def test_a_ratio_times_100_written_as_a_percentage_is_a_right_step() -> None:
+    """"84 / 140 * 100 = 60%" is right (the x 100 made it a percentage); "28 / 140 = 20%" is right as a ratio."""
+    for text in ("84 / 140 * 100 = 60%", "100 * 0.2 = 20%", "28 / 140 = 20%", "84 / 140 * 100% = 60%"):
+        program = extract_arithmetic(f"{text}\nAnswer: 1")
+        assert program is not None
+        assert (await check_program(program, "1")).error is None, text
+    wrong = extract_arithmetic("0.2 * 1000 = 20%\nAnswer: 1")
+    assert wrong is not None and "AssertionError" in str((await check_program(wrong, "1")).error)
