@@ -92,7 +92,7 @@ async def test_extracted_arithmetic_runs_as_evidence() -> None:
 
 @needs_ns
 async def test_a_ratio_times_100_written_as_a_percentage_is_a_right_step() -> None:
-    """"84 / 140 * 100 = 60%" is right (the x 100 made it a percentage); "28 / 140 = 20%" is right as a ratio."""
+    """ "84 / 140 * 100 = 60%" is right (the x 100 made it a percentage); "28 / 140 = 20%" is right as a ratio."""
     for text in ("84 / 140 * 100 = 60%", "100 * 0.2 = 20%", "28 / 140 = 20%", "84 / 140 * 100% = 60%"):
         program = extract_arithmetic(f"{text}\nAnswer: 1")
         assert program is not None
