@@ -49,7 +49,7 @@ NEUTRAL = 0.5  # the value of a signal that was not measured: neither for nor ag
 # "confirmed" were wrong 6 times in 10; their agreement is evidence for (``supported``), as a fact check's is.
 DECISIVE_PASS = frozenset({"tests", "expression"})
 # A failure here refutes it, unless the evidence says ``details["decisive"] = False`` (a program of thought
-# that disagrees, or a re-run whose steps are right but whose last result is not the stated answer).
+# that disagrees). A re-run whose stated steps are all right records no failure at all (``_verify_math``).
 DECISIVE_FAIL = frozenset({"tests", "expression", "program", "compile", "pot"})
 _LOW = frozenset({"refuted", "non_answer"})
 ANSWER_LEVEL_KINDS = frozenset({"qa"})  # kinds whose tool verdict is a function of the answer alone
