@@ -10,7 +10,7 @@ Three executed checks, all in the sandbox (A7 ProgCo, B1 CRITIC: executed progra
   decide nothing, whether or not the last one computes the stated answer: on the recorded gsm_symbolic pools
   (seeds 7, 99, 314, 577, 4242; 391 samples) answers whose last computed value differed from the stated one
   were right 21 % of the time, twice as often as those with no arithmetic or a matching last value (11 %),
-  because a right solution often ends with a check ("84 / 140 = 60 %"). Counted against them, it was inverted.
+  because a right solution often ends with a check ("84 / 140 * 100% = 60%"). Counted against, it was inverted.
 """
 
 from __future__ import annotations
