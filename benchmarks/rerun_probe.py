@@ -19,18 +19,20 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from assay.agents._verify_math import PROGRAM_TIMEOUT_S, program_evidence
+from assay.state import Candidate
 from assay.tools.program import check_program, extract_arithmetic
 
 OUTCOMES = ("none", "refute", "match", "mismatch", "undecided")
 
 
 async def outcome(text: str, answer: str | None) -> str:
-    """The re-run's verdict on one sample's own arithmetic."""
+    """The re-run's verdict on one sample's own arithmetic, refutation as the verifier itself decides it."""
     program = extract_arithmetic(text)
     if program is None:
         return "none"
-    check = await check_program(program, answer, timeout_s=5.0)
-    if check.matches is None and (check.error or "").startswith("AssertionError"):
+    check = await check_program(program, answer, timeout_s=PROGRAM_TIMEOUT_S)
+    if program_evidence(Candidate(id="probe", text=text, answer=answer), program, check).passed is False:
         return "refute"
     return {True: "match", False: "mismatch", None: "undecided"}[check.matches]
 

@@ -24,10 +24,10 @@ from assay.cli._inputs import make_budget, make_task, read_tests
 from assay.cli._render import render, to_json
 from assay.errors import AssayError, Terminated
 from assay.graphs.registry import get_recipe
-from assay.state import Budget, RunState, Task
 
 if TYPE_CHECKING:
     from assay.settings import Settings
+    from assay.state import Budget, RunState, Task
 
 __all__ = ["make_budget", "make_task", "read_tests", "register"]
 
