@@ -3,10 +3,11 @@
     python run_dspy.py --items items.jsonl --vllm http://127.0.0.1:49009 --model qwen2.5-coder-0.5b \
         --modules best_of_n,refine --out answers.jsonl
 
-The module is ``dspy.Predict`` over a signature whose instructions are assay's solver prompt for the task
-kind. The reward a DSPy user would write with the same information assay's agents have: for code, the
-function compiles and passes the examples visible in the docstring (run in a subprocess, no network when
-``unshare`` is available); for math, the reply ends in a parseable number. ``N`` is assay's k (4); Refine's
+The module is ``dspy.Predict`` (or, for the ``cot_*`` modules, ``dspy.ChainOfThought``) over a signature
+whose instructions are assay's solver prompt for the task kind. The reward a DSPy user would write with the
+same information assay's agents have: for code, the function compiles and passes the examples visible in the
+docstring (run in a subprocess, no network when ``unshare`` is available); for math, the reply ends in a
+parseable number. ``N`` is assay's k (4); Refine's
 threshold is 1.0. The LM cache is off so every token is really generated.
 """
 
@@ -65,15 +66,22 @@ def reward_for(item: dict[str, Any]) -> Any:
     return reward
 
 
+MODULES = ("best_of_n", "refine", "predict", "cot_best_of_n", "cot_refine", "cot")
+
+
 def module_for(name: str, item: dict[str, Any], n: int) -> Any:
-    predict = dspy.Predict(Solve.with_instructions(item["system"]))
-    if name == "best_of_n":
-        return dspy.BestOfN(module=predict, N=n, reward_fn=reward_for(item), threshold=1.0)
-    if name == "refine":
-        return dspy.Refine(module=predict, N=n, reward_fn=reward_for(item), threshold=1.0)
-    if name == "predict":
-        return predict
-    raise SystemExit(f"unknown DSPy module {name!r}; use best_of_n, refine or predict")
+    """``cot_*``: the same module over ``dspy.ChainOfThought`` (a reasoning field before the solution)."""
+    if name not in MODULES:
+        raise SystemExit(f"unknown DSPy module {name!r}; use one of {', '.join(MODULES)}")
+    signature = Solve.with_instructions(item["system"])
+    cot = name.startswith("cot")
+    base = dspy.ChainOfThought(signature) if cot else dspy.Predict(signature)
+    wrapper = name.removeprefix("cot").removeprefix("_")
+    if wrapper == "best_of_n":
+        return dspy.BestOfN(module=base, N=n, reward_fn=reward_for(item), threshold=1.0)
+    if wrapper == "refine":
+        return dspy.Refine(module=base, N=n, reward_fn=reward_for(item), threshold=1.0)
+    return base
 
 
 def answer(name: str, item: dict[str, Any], n: int, lm: Any) -> tuple[str, dict[str, int]]:
