@@ -18,6 +18,8 @@ _CONFIDENCE = re.compile(r"confidence\s*[:=]?\s*(\d{1,3}(?:\.\d+)?)\s*%", re.IGN
 # A confidence at the end of the answer line, with or without "%" ("Answer: X. Confidence: 38."): not the answer.
 _TRAILING_CONFIDENCE = re.compile(r"[\s(]*confidence\s*[:=]\s*\d{1,3}(?:\.\d+)?\s*%?\s*\)?\.?\s*$", re.IGNORECASE)
 _CODE_START = re.compile(r"^\s*(def |class |import |from \S+ import )", re.MULTILINE)
+# A step heading ("Step 10:", "**Step 3.**"): its number counts steps, it is no value of the solution.
+_STEP_HEADING = re.compile(r"^[ \t>#*_-]*step[ \t]*\d+[ \t]*\**[ \t]*[:.)]", re.IGNORECASE | re.MULTILINE)
 
 
 def extract_code(text: str) -> str | None:
@@ -49,12 +51,13 @@ def _numbers(text: str) -> list[str]:
 
 
 def extract_math(text: str) -> str | None:
-    """The number after ``Answer:``; else the last number in the text (not the confidence figure)."""
+    """The number after ``Answer:``; else the last number in the text, neither the confidence figure nor a
+    step heading's count (a reply cut off at "Step 10: Calculate ..." has not computed 10)."""
     marked = _answer_line(text)
     if marked is not None:
         numbers = _numbers(marked)
         return numbers[0] if numbers else marked
-    numbers = _numbers(_CONFIDENCE.sub("", text))
+    numbers = _numbers(_STEP_HEADING.sub("", _CONFIDENCE.sub("", text)))
     return numbers[-1] if numbers else None
 
 

@@ -30,6 +30,20 @@ def test_extract_math() -> None:
     assert extract_answer("so she pays $12.50. Confidence: 80%", "math") == "12.50"
 
 
+def test_a_step_heading_is_no_answer_of_a_cut_off_reply() -> None:
+    # the end of a real qwen2.5-coder-0.5b reply (gsm_symbolic seed 1729, item 7) that looped until max_tokens
+    looping = (
+        "Step 9: Calculate the number of students who like to play tennis.\nThe total number of students is 24."
+        "\n24 - 4 = 22 students like to play tennis.\n\nStep 10: Calculate the number of students who like to"
+    )
+    assert extract_answer(looping, "math") == "22"
+    assert extract_answer("**Step 1:** 3 * 4 = 12\n**Step 2**: 12 + 1 = 13\n**Step 3.**", "math") == "13"
+    assert extract_answer("Step 1: count the legs.\nStep 2: add.", "math") is None
+    # an Answer line still wins, and a number after a step heading's colon still counts
+    assert extract_answer("Step 1: 2 + 2 = 4\nStep 2: Answer: 4", "math") == "4"
+    assert extract_answer("Step 3: 5", "math") == "5"
+
+
 def test_extract_qa_and_open() -> None:
     assert extract_answer("Answer: Paris\nIt is the capital.\nConfidence: 70%", "qa") == "Paris"
     assert extract_answer("Paris is the capital.\nMore text", "qa") == "Paris is the capital."
