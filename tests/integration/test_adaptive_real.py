@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from assay.context import RunContext
+from assay.graphs import adaptive
 from assay.llm.client import LLMClient
 from assay.runtime import run
 from assay.settings import Settings
@@ -49,9 +50,12 @@ def assert_structure(state: RunState) -> None:
     assert decisions and all(r.reason and r.thresholds for r in decisions)
     assert all("best_total" in r.signals for r in decisions if r.source == "route")
     assert state.routes[-1].source in ("select", "aggregate") and state.routes[-1].target == "__end__"
-    if state.stopped_by != "easy":  # easy: best of the winning vote group; otherwise best of the whole pool (E1)
-        best = best_candidate(state.candidates)
-        assert best is not None and state.best_id == best.id
+    pick = adaptive.pick(state).winner  # the graph's own selector on the final (stored, refreshed) pool
+    assert pick is not None and state.best_id == pick.id
+    if state.stopped_by != "easy":  # easy: best of the winning vote group; otherwise best of the whole pool (E1),
+        best = best_candidate(state.candidates)  # or the greedy answer, kept while no sample beats it by the margin
+        assert best is not None
+        assert pick.id == best.id or (pick.id == state.round_candidates(0)[0].id and "kept" in state.routes[-1].reason)
     assert state.usage.calls > 0 and state.usage.completion_tokens > 0 and state.elapsed_s > 0
     assert all(c.scores.total is not None for c in state.candidates if c.round < state.round)
 
