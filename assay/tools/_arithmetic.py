@@ -17,10 +17,6 @@ _LEADING_NUMBER = re.compile(r"^\s*[-−–]?\$?\d+(?:,\d{3})*(?:\.\d+)?%?")
 _BULLET = re.compile(r"^\s*[-–−*•]\s+(?=[\d(])")  # "- 17 * 23 = 391" is a list item, not -17 * 23
 _TIMES_100 = re.compile(r"[*x×·]\s*100(?:\.0+)?\s*$|^\s*100\s*[*x×·]")
 _VALID = re.compile(r"^[\d.\s+\-*/()]+$")
-# A self-rated confidence ("Confidence: 107 / 60 * 100% = 17.07%", or a whole "Step 5: Calculate the confidence"
-# section) is no step of the solution: its arithmetic is neither checked nor the solution's last value.
-_CONFIDENCE = re.compile(r"confiden", re.IGNORECASE)
-_STEP_HEADING = re.compile(r"^[ \t>#*_-]*step[ \t]*\d+", re.IGNORECASE)
 _REWRITES: tuple[tuple[str, str], ...] = (
     (r"(?<=[\d)])\s*[x×·]\s*(?=[\d(])", "*"),
     (r"÷", "/"),
@@ -77,20 +73,8 @@ def _plain_equations(text: str) -> list[tuple[str, str, str]]:
     return found
 
 
-def without_confidence(solution: str) -> str:
-    """The solution minus the lines that rate its confidence and the steps headed by one."""
-    kept, in_confidence_step = [], False
-    for line in solution.splitlines():
-        if _STEP_HEADING.match(line):
-            in_confidence_step = bool(_CONFIDENCE.search(line))
-        if not in_confidence_step and not _CONFIDENCE.search(line):
-            kept.append(line)
-    return "\n".join(kept)
-
-
 def find_equations(solution: str) -> list[tuple[str, str, str]]:
-    """(lhs, rhs, original text) for every explicit calculation of the solution, in order of appearance."""
-    solution = without_confidence(solution)
+    """(lhs, rhs, original text) for every explicit calculation, in order of appearance."""
     annotated = [
         (lhs, rhs, f"{a.strip()} = {b.strip()}")
         for a, b in _ANNOTATION.findall(solution)

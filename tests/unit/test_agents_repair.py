@@ -97,16 +97,14 @@ def test_later_uses_at_the_end_of_a_sentence_are_rewritten_but_other_numbers_are
 
 async def test_right_steps_ending_in_a_check_are_no_evidence_against_the_answer() -> None:
     """gsm replies often end with a check step ("84 / 140 * 100 = 60"); right steps decide nothing either way."""
-    text = "28 + 56 = 84 questions\nCheck: 84 / 140 * 100 = 60% of the test\nAnswer: 84"
+    text = "28 + 56 = 84 questions\nConfidence: 84 / 140 * 100 = 60%\nAnswer: 84"
     checked = await verified(text, "84")
     assert checked.passed is None and checked.details["mismatch"] is True
     assert "no evidence either way" in checked.outcome
     matching = await verified("28 + 56 = 84\nAnswer: 84", "84")
     assert matching.passed is None and matching.details["mismatch"] is False
-    wrong = await verified("28 + 56 = 85\nCheck: 85 / 140 * 100 = 60%\nAnswer: 85", "85")
+    wrong = await verified("28 + 56 = 85\nConfidence: 85 / 140 * 100 = 60%\nAnswer: 85", "85")
     assert wrong.passed is False  # a wrong stated step still refutes
-    rated = await verified("60 + 47 = 107\nConfidence: 107 / 60 * 100% = 17.07%\nAnswer: 107", "107")
-    assert rated.passed is None  # a self-rated confidence is no step (gsm seed 6174, item 17: 107 was right)
     cands = [Candidate(id=c, text=text, answer="84", scores=Scores(confidence=0.9)) for c in ("r0-solver-0", "b")]
     state = RunState(task=Task(question="q", kind="math"), candidates=cands,
                      evidence=[checked.model_copy(update={"candidate_id": "r0-solver-0"})])  # fmt: skip
